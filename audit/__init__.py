@@ -1,0 +1,1 @@
+"""infraaudit library core: models, config, catalog, collectors, engine, reports."""

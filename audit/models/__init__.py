@@ -1,0 +1,48 @@
+"""The data contract: frozen pydantic models shared by every layer."""
+
+from .finding import Finding, Suppression
+from .inventory import INVENTORY_SCHEMA_VERSION, Coverage, CoverageGap, Inventory
+from .policy import Category, PolicyMeta, PolicySource, Severity
+from .report import HOURS_PER_MONTH, REPORT_SCHEMA_VERSION, InventorySummary, Report, Totals
+from .resource import (
+    Accelerator,
+    Cost,
+    DeviceUtilization,
+    Market,
+    MetricSummary,
+    Provider,
+    Resource,
+    ResourceState,
+    SecurityFacts,
+    Source,
+    Utilization,
+)
+
+__all__ = [
+    "HOURS_PER_MONTH",
+    "INVENTORY_SCHEMA_VERSION",
+    "REPORT_SCHEMA_VERSION",
+    "Accelerator",
+    "Category",
+    "Cost",
+    "Coverage",
+    "CoverageGap",
+    "DeviceUtilization",
+    "Finding",
+    "Inventory",
+    "InventorySummary",
+    "Market",
+    "MetricSummary",
+    "PolicyMeta",
+    "PolicySource",
+    "Provider",
+    "Report",
+    "Resource",
+    "ResourceState",
+    "SecurityFacts",
+    "Severity",
+    "Source",
+    "Suppression",
+    "Totals",
+    "Utilization",
+]

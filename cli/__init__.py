@@ -1,0 +1,1 @@
+"""Command-line interface (presentation layer): the only place that prints or exits."""

@@ -1,0 +1,1 @@
+"""Pulumi program and components that provision a recommended layout (see the recommend issue)."""
