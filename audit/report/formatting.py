@@ -1,0 +1,104 @@
+"""Helpers shared by the renderers: ordering, counting, money and short descriptions.
+
+Pure functions over the models; nothing here prints or touches the environment.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from ..models import CoverageGap, Finding, Report, Severity, Suppression
+
+#: Most severe first; the order every renderer groups findings in.
+SEVERITY_ORDER: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
+
+
+def money(amount: float, *, cents: bool = True) -> str:
+    """US dollars with thousands separators: ``$1,234.56`` (``$1,235`` without cents).
+
+    Negative amounts read ``-$5.00``; a non-finite amount (never produced by the models'
+    own arithmetic, but floats allow it) reads ``n/a`` instead of ``$inf``.
+    """
+    if not math.isfinite(amount):
+        return "n/a"
+    digits = 2 if cents else 0
+    text = f"{abs(amount):,.{digits}f}"
+    if float(text.replace(",", "")) == 0:  # no "-$0.00"
+        return f"${text}"
+    return f"-${text}" if amount < 0 else f"${text}"
+
+
+def finite_or_zero(value: float) -> float:
+    """For machine formats that cannot carry inf/nan (JSON proper, SARIF)."""
+    return value if math.isfinite(value) else 0.0
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Severity (most severe first), then rule id, then resource uid; stable otherwise."""
+    return sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id, f.resource_uid))
+
+
+def active_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if not f.suppressed]
+
+
+def suppressed_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.suppressed]
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
+    """Count per severity (every severity present, most severe first)."""
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    for finding in findings:
+        counts[finding.severity] += 1
+    return counts
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def counts_phrase(counts: dict[Severity, int]) -> str:
+    """``1 critical, 2 high`` (zero counts left out)."""
+    return ", ".join(f"{n} {sev.value}" for sev, n in counts.items() if n)
+
+
+def suppression_phrase(suppression: Suppression) -> str:
+    """``waived: <reason>, until 2026-12-31`` (or without the date when the waiver has none)."""
+    text = f"waived: {suppression.reason}"
+    if suppression.expires is not None:
+        text += f", until {suppression.expires.isoformat()}"
+    return text
+
+
+def gap_scope(gap: CoverageGap) -> str:
+    """``aws account 123456789012 region us-east-1`` (parts that are unknown are left out)."""
+    parts = [gap.provider.value]
+    if gap.account:
+        parts.append(f"account {gap.account}")
+    if gap.region:
+        parts.append(f"region {gap.region}")
+    return " ".join(parts)
+
+
+def gap_phrase(gap: CoverageGap) -> str:
+    """One line describing what was not collected and why."""
+    text = f"{gap_scope(gap)}: {gap.api} failed ({gap.error_code})"
+    if gap.message:
+        text += f": {gap.message}"
+    return text
+
+
+def provider_phrase(by_provider: dict[str, int]) -> str:
+    """``aws 8, gcp 4`` sorted by provider name, zero counts left out."""
+    return ", ".join(f"{name} {n}" for name, n in sorted(by_provider.items()) if n)
+
+
+def savings_total(report: Report) -> float:
+    """Total estimated monthly savings as the report states it (unsuppressed, capped per resource).
+
+    The cap needs each resource's own monthly cost, which only the report builder knows, so
+    renderers show ``report.totals`` rather than re-adding the findings.
+    """
+    return report.totals.estimated_monthly_savings_usd
