@@ -7,7 +7,6 @@ cost, with `Catalog.unpriced_reason` saying why.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..gcpause import paused_gc
 from ..models import Accelerator, Cost, Market, Provider, Resource
 from .snapshot import CatalogSource, Snapshot, read_snapshot
 
@@ -440,17 +440,10 @@ class Catalog:
         return resource.model_copy(update=update) if update else resource
 
     def enrich_all(self, resources: Iterable[Resource]) -> list[Resource]:
-        """`enrich` over many resources. The cyclic garbage collector is paused for the batch: enrichment
-        makes no reference cycles (refcounting frees everything), while the ~4 container objects each copy
-        allocates would otherwise trigger full collections of the scan's whole heap (measured: 100k
-        resources 0.85-1.1 s with it running, ~0.5 s paused). It is re-enabled afterwards if it was on."""
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        """`enrich` over many resources, with the garbage collector paused (see audit.gcpause):
+        measured on 100k resources, 0.85-1.1 s with it running, ~0.5 s paused."""
+        with paused_gc():
             return [self.enrich(resource) for resource in resources]
-        finally:
-            if was_enabled:
-                gc.enable()
 
     def unpriced_reason(self, resource: Resource) -> str | None:
         """Why `enrich` leaves the resource without a current hourly price; None when it has one."""

@@ -20,6 +20,7 @@ from opa_client.opa import OpaClient
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import EngineError
+from ..gcpause import paused_gc
 from ..models import Finding, Inventory, PolicyMeta, Resource
 from .library import ENTRYPOINT_PATH
 
@@ -139,11 +140,12 @@ class PolicyEngine:
                 pool.submit(self._evaluate_chunk, clients[i % len(clients)], envelope, chunk)
                 for i, chunk in enumerate(chunks)
             ]
-            for future, chunk in zip(futures, chunks, strict=True):
-                findings.extend(future.result())
-                done += len(chunk)
-                if progress:
-                    progress(done, len(inventory.resources))
+            with paused_gc():  # many Finding models are built; see audit.gcpause
+                for future, chunk in zip(futures, chunks, strict=True):
+                    findings.extend(future.result())
+                    done += len(chunk)
+                    if progress:
+                        progress(done, len(inventory.resources))
         finally:
             # Do not wait for queries in flight (Ctrl-C, an error in another chunk): the caller
             # stops OPA next, which ends them.

@@ -1,0 +1,98 @@
+"""`infraaudit scan`: collect an inventory, evaluate the policies, report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from infraaudit.audit.catalog import Catalog
+from infraaudit.audit.collect.inventory_file import load_inventory
+from infraaudit.audit.config import expired_waivers, find_config, load_settings
+from infraaudit.audit.errors import ExitCode
+from infraaudit.audit.report import OutputFormat, render
+from infraaudit.audit.scan import EngineOptions, run_scan
+
+from .common import (
+    FAIL_ON_CHOICES,
+    config_option,
+    format_option,
+    output_option,
+    policy_dir_option,
+    progress_status,
+    scan_exit_code,
+    warn,
+    write_output,
+)
+
+
+@click.command()
+@click.option(
+    "--inventory",
+    "inventory_path",
+    required=True,
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Inventory JSON to audit ('-' reads stdin). Live providers come with --aws/--gcp.",
+)
+@config_option
+@policy_dir_option
+@format_option()
+@output_option
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON_CHOICES),
+    default="none",
+    show_default=True,
+    help="Exit 1 when an unwaived finding has this severity or higher.",
+)
+@click.option("--allow-partial", is_flag=True, help="Report coverage gaps as warnings instead of exit 5.")
+@click.option("--opa-url", metavar="URL", help="Use a remote OPA that serves the infraaudit bundle.")
+@click.option("--opa-token", envvar="INFRAAUDIT_OPA_TOKEN", metavar="TOKEN", help="Bearer token for --opa-url.")
+@click.option("--opa-timeout", type=click.FloatRange(min=1), default=300, show_default=True, help="Seconds.")
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Price catalog JSON (default: the snapshot shipped with infraaudit).",
+)
+def scan(
+    inventory_path: Path,
+    config_path: Path | None,
+    policy_dirs: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    fail_on: str,
+    allow_partial: bool,
+    opa_url: str | None,
+    opa_token: str | None,
+    opa_timeout: float,
+    catalog_path: Path | None,
+) -> int:
+    """Audit GPU resources against the policy library."""
+    settings = load_settings(find_config(config_path, Path.cwd()))
+    catalog = Catalog.load(catalog_path)
+    inventory = load_inventory(inventory_path)
+    today = datetime.now(UTC).date()
+    for waiver in expired_waivers(settings.waivers, today):
+        warn(f"waiver for {waiver.rule} on {waiver.resource} expired on {waiver.expires}; it no longer applies")
+    options = EngineOptions(policy_dirs=policy_dirs, opa_url=opa_url, opa_token=opa_token, timeout_s=opa_timeout)
+    with progress_status("Evaluating policies") as progress:
+        report = run_scan(inventory, settings, catalog, now=lambda: datetime.now(UTC), options=options, progress=progress)
+    output_format = OutputFormat(fmt)
+    color = output is None and output_format is OutputFormat.TABLE and click.get_text_stream("stdout").isatty()
+    artifact = "stdin" if str(inventory_path) == "-" else _relative_uri(inventory_path)
+    write_output(render(report, output_format, color=color, artifact_uri=artifact), output)
+    code = scan_exit_code(report, fail_on, allow_partial)
+    if report.gaps:
+        message = f"scan incomplete: {len(report.gaps)} coverage gap(s); the report does not cover everything"
+        warn(message if allow_partial else message + " (exit 5; --allow-partial accepts it)")
+    return int(code) if code is not ExitCode.OK else 0
+
+
+def _relative_uri(path: Path) -> str:
+    """SARIF locations are relative to the checkout, where CI runs the scan."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
