@@ -43,6 +43,3 @@ def input_schema() -> dict[str, Any]:
 def input_schema_text() -> str:
     return json.dumps(input_schema(), indent=2, sort_keys=True) + "\n"
 
-
-if __name__ == "__main__":  # python -m infraaudit.audit.models.schema > policies/schemas/input.json
-    print(input_schema_text(), end="")

@@ -14,14 +14,14 @@ from infraaudit_testing import REPO, gpu_resource
 
 def test_checked_in_input_schema_is_in_sync_with_the_models() -> None:
     checked_in = (REPO / "policies" / "schemas" / "input.json").read_text()
-    assert checked_in == input_schema_text(), "run: python -m infraaudit.audit.models.schema > policies/schemas/input.json"
+    assert checked_in == input_schema_text(), "run: python scripts/generate_schemas.py"
 
 
 def test_checked_in_default_config_data_matches_settings() -> None:
     from infraaudit.audit.config import Settings
 
     checked_in = json.loads((REPO / "policies/testdata/infraaudit/config/data.json").read_text())
-    assert checked_in == Settings().policy_data()
+    assert checked_in == Settings().policy_data(), "run: python scripts/generate_schemas.py"
 
 
 def test_models_are_frozen() -> None:
