@@ -1,0 +1,128 @@
+# infraaudit shared helpers
+#   State, unknown-value, telemetry, tag, money and residency helpers shared by the
+#   infraaudit rules. A library: it exports no deny.
+package infraaudit.lib.util
+
+# Hours in a month, for monthly savings.
+hours_per_month := 730
+
+config := data.infraaudit.config
+
+# Active: running or about to run, or a planned (preview) resource.
+active(r) if active_states[r.state]
+
+active_states := {"running", "pending"}
+
+active(r) if r.source == "preview"
+
+# Present: not terminated (compliance, security and governance rules judge every other state).
+present(r) if r.state != "terminated"
+
+# A GPU resource: at least one accelerator.
+has_gpu(r) if r.accelerators[0]
+
+gpu_count(r) := n if {
+	count(r.accelerators) == 1
+	n := r.accelerators[0].count
+} else := sum([a.count | some a in r.accelerators])
+
+# "8 x A100" (several models joined with " + ").
+accelerators_text(r) := concat(" + ", [sprintf("%v x %s", [a.count, a.model]) | some a in r.accelerators])
+
+# Total accelerator memory in GiB, only when every accelerator declares its memory.
+gpu_memory_total(r) := total if {
+	count(r.accelerators) == 1
+	a := r.accelerators[0]
+	total := a.count * a.memory_gib
+} else := total if {
+	has_gpu(r)
+	every a in r.accelerators {
+		is_number(a.memory_gib)
+	}
+	total := sum([m | some a in r.accelerators; m := a.count * a.memory_gib])
+}
+
+# known(r, path): the dotted path is neither listed in r.unknown (itself or an ancestor)
+# nor absent from the resource.
+known(r, path) if {
+	not unknown_path(r, path)
+	object.get(r, split(path, "."), null) != null
+}
+
+unknown_path(r, path) if {
+	some u in r.unknown
+	covers(u, path)
+}
+
+covers(u, path) if u == path
+
+covers(u, path) if startswith(path, concat("", [u, "."]))
+
+# A tag value, when the tags (and that tag) are known.
+tag(r, key) := value if {
+	value := r.tags[key]
+	not unknown_path(r, "tags")
+	not unknown_path(r, concat(".", ["tags", key]))
+}
+
+# The tags (and that tag) are known and the tag is absent or blank.
+tag_missing(r, key) if {
+	not non_blank(object.get(r.tags, key, ""))
+	tags_known(r)
+	not unknown_path(r, concat(".", ["tags", key]))
+}
+
+tags_known(r) if {
+	not unknown_path(r, "tags")
+	is_object(r.tags)
+}
+
+non_blank(value) if trim_space(value) != ""
+
+# Tag value is "true" (any case, surrounding blanks ignored).
+tag_true(r, key) if lower(trim_space(tag(r, key))) == "true"
+
+# A utilisation metric summary with enough coverage to be judged.
+metric(r, name) := m if {
+	m := r.utilization[name]
+	m.coverage >= config.min_coverage
+}
+
+# The GPU-utilisation summary, when it can be judged.
+gpu_metric(r) := metric(r, "gpu_percent")
+
+# Idle GPU (IA-GPU-001), shared so IA-GPU-002 does not report the same resource again.
+idle(r) if {
+	m := r.utilization.gpu_percent
+	m.p95 < config.idle.p95_below_percent
+	m.max < config.idle.max_below_percent
+	m.coverage >= config.min_coverage
+}
+
+# Money.
+money(x) := round(x * 100) / 100
+
+monthly(hourly) := money(hourly * hours_per_month)
+
+# Residency: "<provider>:<region>" matches a glob pattern. No delimiters: "*" matches
+# every character, so "onprem:*" also matches "onprem:eu.fra1".
+location(r) := concat(":", [r.provider, r.region])
+
+location_allowed(location, patterns) if {
+	some pattern in patterns
+	glob.match(pattern, null, location)
+}
+
+# A number as text with exactly d decimals (0 ≤ d ≤ 3). sprintf's %f fails on OPA integers
+# (2 prints "%!f(int64=2)"), and integral results of arithmetic are integers, so integral
+# values (no "." in %v) are formatted with format_int. Cheap: no big-number arithmetic.
+fixed(x, 0) := format_int(round(x), 10)
+
+fixed(x, d) := concat("", [format_int(x, 10), ".", zeros[d]]) if {
+	d > 0
+	not contains(sprintf("%v", [x]), ".")
+} else := sprintf(float_formats[d], [x]) if d > 0
+
+float_formats := ["%.0f", "%.1f", "%.2f", "%.3f"]
+
+zeros := ["", "0", "00", "000"]
