@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 OPA := $(BIN)/opa
 POLICY_ROOTS := policies/infraaudit policies/testdata
 
-.PHONY: setup opa relink test test-python test-policies bench demo clean
+.PHONY: setup opa relink test lint test-python test-policies bench docs clean
 
 setup: $(BIN)/python opa relink
 	@echo "setup done: run 'make test'"
@@ -36,7 +36,12 @@ relink:
 	@out=$$($(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . \
 		--config-settings editable_mode=strict 2>&1) || { echo "$$out"; exit 1; }
 
-test: relink test-python test-policies
+test: relink lint test-python test-policies
+
+lint:
+	$(BIN)/ruff check audit cli tests bench scripts
+	$(BIN)/ruff format --check audit cli tests bench scripts
+	$(BIN)/mypy audit cli
 
 test-python:
 	$(BIN)/pytest -q
@@ -47,7 +52,11 @@ test-policies:
 	$(OPA) test $(POLICY_ROOTS)
 
 bench:
-	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/engine.py --markdown
+
+# The policy reference is generated from the rules' METADATA.
+docs:
+	$(BIN)/infraaudit policies doc --output docs/policies.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .bench

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,9 +79,11 @@ def scan(
         warn(f"waiver for {waiver.rule} on {waiver.resource} expired on {waiver.expires}; it no longer applies")
     options = EngineOptions(policy_dirs=policy_dirs, opa_url=opa_url, opa_token=opa_token, timeout_s=opa_timeout)
     with progress_status("Evaluating policies") as progress:
-        report = run_scan(inventory, settings, catalog, now=lambda: datetime.now(UTC), options=options, progress=progress)
+        report = run_scan(
+            inventory, settings, catalog, now=lambda: datetime.now(UTC), options=options, progress=progress
+        )
     output_format = OutputFormat(fmt)
-    color = output is None and output_format is OutputFormat.TABLE and click.get_text_stream("stdout").isatty()
+    color = output is None and output_format is OutputFormat.TABLE and sys.stdout.isatty()
     artifact = "stdin" if str(inventory_path) == "-" else _relative_uri(inventory_path)
     write_output(render(report, output_format, color=color, artifact_uri=artifact), output)
     code = scan_exit_code(report, fail_on, allow_partial)

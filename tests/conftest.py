@@ -6,10 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from infraaudit_testing import EXAMPLES, gpu_resource
 
 from infraaudit.audit.engine import find_opa
 from infraaudit.audit.models import Resource
+from infraaudit_testing import EXAMPLES, gpu_resource
 
 
 @pytest.fixture(scope="session")

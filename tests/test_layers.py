@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from infraaudit_testing import REPO
 
 BASE = {"models", "errors", "gcpause", "version", "summary"}
@@ -85,7 +86,9 @@ def test_only_the_cli_prints_or_exits() -> None:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in ("print", "exit"), f"{module.name}:{node.lineno} calls {node.func.id}"
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "sys":
-                assert node.attr not in ("exit", "stdout", "stderr"), f"{module.name}:{node.lineno} uses sys.{node.attr}"
+                assert node.attr not in ("exit", "stdout", "stderr"), (
+                    f"{module.name}:{node.lineno} uses sys.{node.attr}"
+                )
 
 
 def test_no_file_arithmetic_for_package_data() -> None:

@@ -175,9 +175,7 @@ class Catalog:
     _representative: dict[_TypeKey, Offer] = field(init=False, repr=False, compare=False)
     _specs: dict[_TypeKey, InstanceSpec] = field(init=False, repr=False, compare=False)
     _by_region: dict[tuple[Provider, str], tuple[Offer, ...]] = field(init=False, repr=False, compare=False)
-    _accelerators: dict[tuple[Provider, str, int, str], AcceleratorOffer] = field(
-        init=False, repr=False, compare=False
-    )
+    _accelerators: dict[tuple[Provider, str, int, str], AcceleratorOffer] = field(init=False, repr=False, compare=False)
     _memory: dict[tuple[Provider, str], float] = field(init=False, repr=False, compare=False)
     # per offer: (cost for on-demand-priced markets, cost for spot); shared, frozen Cost objects
     _costs: dict[_OfferKey, tuple[Cost | None, Cost | None]] = field(init=False, repr=False, compare=False)

@@ -7,7 +7,6 @@ gate that cannot evaluate must never report "all clear".
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,11 +16,11 @@ from urllib.parse import urlsplit
 
 import requests
 from opa_client.opa import OpaClient
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from ..errors import EngineError
 from ..gcpause import paused_gc
-from ..models import Finding, Inventory, PolicyMeta, Resource
+from ..models import Finding, Inventory, PolicyMeta, Resource, RuleOutput
 from .library import ENTRYPOINT_PATH
 
 DEFAULT_CHUNK_SIZE = 5_000
@@ -31,10 +30,10 @@ _RESOURCES = TypeAdapter(list[Resource])
 Progress = Callable[[int, int], None]
 
 
-class _Client(OpaClient):
+class _Client(OpaClient):  # type: ignore[misc]  # the client ships no type hints
     """opa-python-client plus a POST of pre-serialised JSON (pydantic writes it far faster)."""
 
-    def post_data(self, path: str, body: bytes) -> Any:
+    def post_data(self, path: str, body: bytes) -> bytes:
         url = f"{self.root_url}/data/{path}?strict-builtin-errors=true"
         try:
             response = self._session.post(
@@ -46,10 +45,8 @@ class _Client(OpaClient):
             raise EngineError(f"cannot reach OPA at {self.host}:{self.port}: {type(exc).__name__}") from exc
         if response.status_code != 200:
             raise EngineError(_error_line(response))
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise EngineError("OPA returned a response that is not JSON") from exc
+        content: bytes = response.content
+        return content
 
 
 def _error_line(response: requests.Response) -> str:
@@ -101,7 +98,9 @@ class OpaEndpoint:
         finally:
             client.close_connection()
         if body.status_code in (401, 403):
-            raise EngineError(f"OPA at {self.host}:{self.port} refused the request (HTTP {body.status_code}); check --opa-token")
+            raise EngineError(
+                f"OPA at {self.host}:{self.port} refused the request (HTTP {body.status_code}); check --opa-token"
+            )
         try:
             bundles = body.json().get("result") or {}
         except ValueError as exc:
@@ -157,35 +156,47 @@ class PolicyEngine:
     def _evaluate_chunk(self, client: _Client, envelope: str, chunk: list[Resource]) -> list[Finding]:
         resources = _RESOURCES.dump_json(chunk, exclude_none=True)
         body = b'{"input":' + envelope[:-1].encode() + b',"resources":' + resources + b"}}"
-        answer = client.post_data(ENTRYPOINT_PATH, body)
-        if "result" not in answer:
+        try:
+            answer = _ANSWER.validate_json(client.post_data(ENTRYPOINT_PATH, body))
+        except ValidationError as exc:
+            raise EngineError(self._malformed(exc)) from exc
+        if answer.result is None:
             raise EngineError("the policy entrypoint is undefined: OPA is not serving the infraaudit library")
-        return [self._finding(package, raw) for package, items in answer["result"].items() for raw in items]
+        return [finding for package, outputs in answer.result.items() for finding in self._findings(package, outputs)]
 
-    def _finding(self, package: str, raw: Any) -> Finding:
+    def _findings(self, package: str, outputs: list[RuleOutput]) -> list[Finding]:
         meta = self.by_package.get(package)
         if meta is None:
             raise EngineError(f"package {package} produced findings but has no METADATA with custom.id")
-        if not isinstance(raw, dict):
-            raise EngineError(f"{meta.id} ({meta.file}) returned a finding that is not an object: {json.dumps(raw)[:80]}")
-        try:
-            return Finding(
-                rule_id=meta.id,
-                title=meta.title,
-                severity=meta.severity,
-                category=meta.category,
-                remediation=meta.remediation,
-                **raw,
-            )
-        except (ValidationError, TypeError) as exc:
-            raise EngineError(f"{meta.id} ({meta.file}) returned a malformed finding: {_first_error(exc)}") from exc
+        common: dict[str, Any] = {
+            "rule_id": meta.id,
+            "title": meta.title,
+            "severity": meta.severity,
+            "category": meta.category,
+            "remediation": meta.remediation,
+            "suppression": None,
+        }
+        # Every part is validated already (RuleOutput from JSON, meta from METADATA): construct directly.
+        return [Finding.model_construct(**common, **output.__dict__) for output in outputs]
 
-
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
+    def _malformed(self, exc: ValidationError) -> str:
         error = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
-    return str(exc)
+        location = list(error["loc"])
+        if error["type"] == "json_invalid" or location[:1] != ["result"] or len(location) < 2:
+            return f"OPA returned an unreadable answer: {error['msg']}"
+        package = str(location[1])
+        meta = self.by_package.get(package)
+        rule = f"{meta.id} ({meta.file})" if meta else package
+        field = ".".join(str(p) for p in location[3:]) or "(the finding)"
+        return f"{rule} returned a malformed finding: {field}: {error['msg']}"
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    result: dict[str, list[RuleOutput]] | None = None
+
+
+_ANSWER = TypeAdapter(_Answer)
 
 
 def _chunks(items: Sequence[Resource], size: int) -> Iterator[list[Resource]]:

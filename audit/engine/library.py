@@ -115,9 +115,7 @@ class PolicyLibrary:
                 if meta is None:
                     continue
                 if meta.id in found:
-                    raise PolicyError(
-                        f"{meta.file}: rule id {meta.id} is already used by {found[meta.id].file}"
-                    )
+                    raise PolicyError(f"{meta.file}: rule id {meta.id} is already used by {found[meta.id].file}")
                 found[meta.id] = meta
         return sorted(found.values(), key=lambda p: p.id)
 
@@ -142,9 +140,10 @@ def _inspect(opa: Path, folder: Path) -> dict[str, Any]:
     if done.returncode != 0:
         raise PolicyError(_first_opa_error(done.stderr or done.stdout, folder))
     try:
-        return json.loads(done.stdout)
+        report: dict[str, Any] = json.loads(done.stdout)
     except json.JSONDecodeError as exc:
         raise PolicyError(f"opa inspect returned unreadable output for {folder}") from exc
+    return report
 
 
 _OPA_LOCATED_ERROR = re.compile(r"(\S+\.rego:\d+): (rego_\w+: .*)")
@@ -208,6 +207,4 @@ def _policy_meta(entry: dict[str, Any], root: Path) -> PolicyMeta | None:
     except ValidationError as exc:
         error = exc.errors()[0]
         key = ".".join(str(p) for p in error["loc"])
-        raise PolicyError(
-            f"{file}:{location.get('row', '?')}: METADATA {key}: {error['msg']}"
-        ) from exc
+        raise PolicyError(f"{file}:{location.get('row', '?')}: METADATA {key}: {error['msg']}") from exc

@@ -1,6 +1,6 @@
 """The data contract: frozen pydantic models shared by every layer."""
 
-from .finding import Finding, Suppression
+from .finding import Finding, RuleOutput, Suppression
 from .inventory import INVENTORY_SCHEMA_VERSION, Coverage, CoverageGap, Inventory
 from .policy import Category, PolicyMeta, PolicySource, Severity
 from .report import HOURS_PER_MONTH, REPORT_SCHEMA_VERSION, InventorySummary, Report, Totals
@@ -38,6 +38,7 @@ __all__ = [
     "Provider",
     "Report",
     "Resource",
+    "RuleOutput",
     "ResourceState",
     "SecurityFacts",
     "Severity",

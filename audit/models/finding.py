@@ -19,6 +19,16 @@ class Suppression(ContractModel):
     resource_pattern: str
 
 
+class RuleOutput(ContractModel):
+    """What a Rego rule puts in its `deny` set; the engine adds the rule's METADATA."""
+
+    resource_uid: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    recommendation: str = ""
+    estimated_monthly_savings_usd: float = Field(default=0.0, ge=0)
+
+
 class Finding(ContractModel):
     rule_id: str
     title: str

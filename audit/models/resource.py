@@ -164,4 +164,3 @@ def _uid_form(provider: Provider) -> str:
         Provider.GCP: "gcp:<project>:<zone>:<name>",
         Provider.ONPREM: "onprem:<site>:<host>",
     }[provider]
-

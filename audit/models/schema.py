@@ -34,7 +34,7 @@ def _drop_null_branches(node: Any) -> Any:
 
 
 def input_schema() -> dict[str, Any]:
-    schema = _drop_null_branches(Inventory.model_json_schema(mode="serialization"))
+    schema: dict[str, Any] = _drop_null_branches(Inventory.model_json_schema(mode="serialization"))
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
     schema["title"] = "infraaudit policy input (Inventory)"
     return schema
@@ -42,4 +42,3 @@ def input_schema() -> dict[str, Any]:
 
 def input_schema_text() -> str:
     return json.dumps(input_schema(), indent=2, sort_keys=True) + "\n"
-

@@ -168,8 +168,11 @@ def _table(header: list[str], align: list[str], rows: list[str], budget: _Budget
         lines.append(row)
         shown += 1
     if shown < len(rows):
-        lines += ["", f"_… {plural(len(rows) - shown, what)} not shown (comment size limit); "
-                      "use `--format json`, `csv` or `sarif` for the full report._"]
+        lines += [
+            "",
+            f"_… {plural(len(rows) - shown, what)} not shown (comment size limit); "
+            "use `--format json`, `csv` or `sarif` for the full report._",
+        ]
     return lines
 
 
@@ -189,7 +192,8 @@ def render_markdown(report: Report, *, max_chars: int = DEFAULT_MAX_CHARS) -> st
             "",
         ]
     footer_parts = [
-        plural(inv.resources, "resource") + (f" ({escape_text(provider_phrase(inv.by_provider))})" if inv.by_provider else ""),
+        plural(inv.resources, "resource")
+        + (f" ({escape_text(provider_phrase(inv.by_provider))})" if inv.by_provider else ""),
         plural(inv.gpus, "GPU"),
         f"{md_money(inv.monthly_cost_usd)}/month",
     ]

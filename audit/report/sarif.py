@@ -223,4 +223,6 @@ def sarif_log(report: Report, *, artifact_uri: str = DEFAULT_ARTIFACT_URI) -> di
 
 
 def render_sarif(report: Report, *, artifact_uri: str = DEFAULT_ARTIFACT_URI) -> str:
-    return json.dumps(sarif_log(report, artifact_uri=artifact_uri), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return (
+        json.dumps(sarif_log(report, artifact_uri=artifact_uri), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    )

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from infraaudit_testing import gpu_resource
-
 from infraaudit.audit.models import Finding, Inventory, Suppression
 from infraaudit.audit.summary import build_report, order_findings, totals
+from infraaudit_testing import gpu_resource
 
 
 def finding(rule: str, uid: str, saving: float, severity: str = "medium", waived: bool = False) -> Finding:
@@ -36,7 +35,9 @@ def test_waived_findings_do_not_count() -> None:
 
 
 def test_order_is_severity_then_saving() -> None:
-    ordered = order_findings([finding("B", "u1", 5), finding("A", "u2", 50), finding("C", "u3", 1, severity="critical")])
+    ordered = order_findings(
+        [finding("B", "u1", 5), finding("A", "u2", 50), finding("C", "u3", 1, severity="critical")]
+    )
     assert [f.rule_id for f in ordered] == ["C", "A", "B"]
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from infraaudit_testing import EXAMPLES, REPO, gpu_resource
 
 from infraaudit.audit.models import Inventory, Report
+from infraaudit_testing import EXAMPLES, REPO, gpu_resource
 
 SARIF_SCHEMA = REPO / "tests" / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
 
@@ -32,10 +32,25 @@ def test_well_run_resource_is_clean(run_cli, tmp_path: Path) -> None:
         market="spot",
         utilization={
             "gpu_percent": {"avg": 80, "p95": 95, "max": 100, "samples": 336, "coverage": 1, "window_days": 14},
-            "gpu_memory_used_gib": {"avg": 250, "p95": 300, "max": 310, "samples": 336, "coverage": 1, "window_days": 14},
+            "gpu_memory_used_gib": {
+                "avg": 250,
+                "p95": 300,
+                "max": 310,
+                "samples": 336,
+                "coverage": 1,
+                "window_days": 14,
+            },
         },
     )
-    result = run_cli("scan", "--inventory", str(write_inventory(tmp_path, Inventory(resources=[clean]))), "--format", "json", "--fail-on", "info")
+    result = run_cli(
+        "scan",
+        "--inventory",
+        str(write_inventory(tmp_path, Inventory(resources=[clean]))),
+        "--format",
+        "json",
+        "--fail-on",
+        "info",
+    )
     assert result.code == 0, result.err
     assert Report.model_validate_json(result.out).findings == []
 
@@ -51,7 +66,8 @@ def test_waivers_suppress_and_stop_failing_the_gate(run_cli, tmp_path: Path) -> 
     inventory = write_inventory(tmp_path, Inventory(resources=[resource]))
     config = tmp_path / "infraaudit.yaml"
     config.write_text(
-        "waivers:\n  - rule: IA-SEC-001\n    resource: 'aws:111122223333:*'\n    reason: bastion\n    expires: 2099-01-01\n"
+        "waivers:\n  - rule: IA-SEC-001\n    resource: 'aws:111122223333:*'\n"
+        "    reason: bastion\n    expires: 2099-01-01\n"
     )
     result = run_cli("scan", "--inventory", str(inventory), "--fail-on", "high", "--format", "json")
     report = Report.model_validate_json(result.out)
@@ -65,7 +81,13 @@ def test_waivers_suppress_and_stop_failing_the_gate(run_cli, tmp_path: Path) -> 
 
 
 def test_coverage_gaps_exit_5_unless_allowed(run_cli, tmp_path: Path) -> None:
-    gap = {"provider": "aws", "account": "111122223333", "region": "eu-west-1", "api": "ec2:DescribeInstances", "error_code": "AccessDenied"}
+    gap = {
+        "provider": "aws",
+        "account": "111122223333",
+        "region": "eu-west-1",
+        "api": "ec2:DescribeInstances",
+        "error_code": "AccessDenied",
+    }
     inventory = Inventory.model_validate({"resources": [gpu_resource().model_dump()], "gaps": [gap]})
     path = str(write_inventory(tmp_path, inventory))
     result = run_cli("scan", "--inventory", path, "--format", "json")
@@ -131,7 +153,12 @@ def test_custom_policy_syntax_error_exits_4(run_cli, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["scan"], ["scan", "--inventory", "x", "--format", "xml"], ["scan", "--inventory", "x", "--fail-on", "urgent"], ["nope"]],
+    [
+        ["scan"],
+        ["scan", "--inventory", "x", "--format", "xml"],
+        ["scan", "--inventory", "x", "--fail-on", "urgent"],
+        ["nope"],
+    ],
 )
 def test_usage_errors_exit_2(run_cli, args: list[str]) -> None:
     assert run_cli(*args).code == 2

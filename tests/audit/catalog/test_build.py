@@ -6,7 +6,6 @@ import csv
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 from importlib.resources import files

@@ -174,8 +174,10 @@ def test_attached_gpu_price(catalog):
     ("api_name", "model"),
     [
         ("nvidia-tesla-t4", "T4"),
-        ("https://compute.googleapis.com/compute/v1/projects/p/zones/us-central1-a/acceleratorTypes/nvidia-tesla-v100",
-         "V100"),  # fmt: skip
+        (
+            "https://compute.googleapis.com/compute/v1/projects/p/zones/us-central1-a/acceleratorTypes/nvidia-tesla-v100",
+            "V100",
+        ),  # fmt: skip
         ("nvidia-a100-80gb", "A100-80GB"),
         ("nvidia-h100-mega-80gb", "H100-MEGA"),
         ("L4", "L4"),

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from infraaudit_testing import EXAMPLES
 
 from infraaudit.audit.collect.inventory_file import STDIN, load_inventory
 from infraaudit.audit.errors import InputError
+from infraaudit_testing import EXAMPLES
 
 
 def test_example_inventory_loads() -> None:
@@ -45,7 +45,9 @@ def test_schema_error_names_the_key(tmp_path: Path) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode)))
-def test_arbitrary_input_is_an_input_error_or_an_inventory(tmp_path_factory: pytest.TempPathFactory, blob: bytes) -> None:
+def test_arbitrary_input_is_an_input_error_or_an_inventory(
+    tmp_path_factory: pytest.TempPathFactory, blob: bytes
+) -> None:
     path = tmp_path_factory.mktemp("inv") / "inventory.json"
     path.write_bytes(blob)
     try:

@@ -42,15 +42,24 @@ def test_example_config_is_valid() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("idle:\n  p95_below_percent: 120\n", r"infraaudit.yaml: idle.p95_below_percent: Input should be less than or equal to 100"),
+        (
+            "idle:\n  p95_below_percent: 120\n",
+            r"infraaudit.yaml: idle.p95_below_percent: Input should be less than or equal to 100",
+        ),
         ("idle:\n  p95_below: 3\n", r"idle.p95_below: unknown key"),
         ("lookback_days: [1\n", r"infraaudit.yaml:2:1: expected ',' or ']'"),
         ("- a\n- b\n", r"expected a mapping of settings at the top level, got list"),
         ("", r"is empty"),
         ("   \n", r"is empty"),
         ("version: 2\n", r"unsupported config version 2"),
-        ("waivers:\n  - rule: not-an-id\n    resource: '*'\n    reason: x\n", r"waivers.0.rule: String should match pattern"),
-        ("waivers:\n  - rule: IA-GPU-001\n    resource: '*'\n    reason: x\n    expires: tomorrow\n", r"waivers.0.expires"),
+        (
+            "waivers:\n  - rule: not-an-id\n    resource: '*'\n    reason: x\n",
+            r"waivers.0.rule: String should match pattern",
+        ),
+        (
+            "waivers:\n  - rule: IA-GPU-001\n    resource: '*'\n    reason: x\n    expires: tomorrow\n",
+            r"waivers.0.expires",
+        ),
     ],
 )
 def test_bad_config_is_one_clear_error(tmp_path: Path, text: str, expected: str) -> None:
@@ -70,7 +79,9 @@ def test_missing_config(tmp_path: Path) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.binary(max_size=200))
-def test_arbitrary_bytes_never_escape_as_anything_but_config_error(tmp_path_factory: pytest.TempPathFactory, blob: bytes) -> None:
+def test_arbitrary_bytes_never_escape_as_anything_but_config_error(
+    tmp_path_factory: pytest.TempPathFactory, blob: bytes
+) -> None:
     path = tmp_path_factory.mktemp("cfg") / "infraaudit.yaml"
     path.write_bytes(blob)
     try:

@@ -10,12 +10,12 @@ from infraaudit.audit.models import Finding
 
 
 def finding(rule: str = "IA-GPU-004", uid: str = "aws:111122223333:us-east-1:i-1") -> Finding:
-    return Finding(
-        rule_id=rule, title="t", severity="medium", category="cost", resource_uid=uid, message="m"
-    )
+    return Finding(rule_id=rule, title="t", severity="medium", category="cost", resource_uid=uid, message="m")
 
 
-WAIVER = Waiver(rule="IA-GPU-004", resource="aws:111122223333:*", reason="reserved capacity", expires=date(2026, 12, 31))
+WAIVER = Waiver(
+    rule="IA-GPU-004", resource="aws:111122223333:*", reason="reserved capacity", expires=date(2026, 12, 31)
+)
 
 
 def test_matching_waiver_marks_the_finding() -> None:

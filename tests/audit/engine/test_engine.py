@@ -5,20 +5,21 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from infraaudit_testing import gpu_resource
 
 from infraaudit.audit.config import Settings
 from infraaudit.audit.engine import LocalOpaServer, OpaEndpoint, PolicyEngine, PolicyLibrary
 from infraaudit.audit.errors import EngineError, PolicyError
-from infraaudit.audit.models import Inventory
+from infraaudit.audit.models import Finding, Inventory
+from infraaudit_testing import gpu_resource
 
 DATA: dict[str, Any] = {"config": Settings().policy_data(), "catalog": {"snapshot_date": "test", "offers": {}}}
 
-CUSTOM_RULE = '''# METADATA
+CUSTOM_RULE = """# METADATA
 # title: GPU boxes need a runbook tag
 # description: Every GPU resource names its runbook.
 # custom:
@@ -40,7 +41,7 @@ deny contains finding if {
 		"estimated_monthly_savings_usd": 0,
 	}
 }
-'''
+"""
 
 
 def custom_dir(tmp_path: Path, text: str, name: str = "rule.rego") -> Path:
@@ -50,7 +51,7 @@ def custom_dir(tmp_path: Path, text: str, name: str = "rule.rego") -> Path:
     return folder
 
 
-def evaluate(opa_path: Path, inventory: Inventory, policy_dirs: list[Path] = [], **kwargs: Any) -> list:
+def evaluate(opa_path: Path, inventory: Inventory, policy_dirs: Sequence[Path] = (), **kwargs: Any) -> list[Finding]:
     library = PolicyLibrary(opa_path, policy_dirs)
     with LocalOpaServer(opa_path, library.load_paths, DATA) as server:
         assert server.port is not None
@@ -66,8 +67,12 @@ def test_builtin_library_metadata_is_complete(opa_path: Path) -> None:
 
 
 def test_custom_policy_findings_carry_its_metadata(opa_path: Path, tmp_path: Path) -> None:
-    inventory = Inventory(resources=[gpu_resource(), gpu_resource(uid="aws:111122223333:us-east-1:i-2", tags={"runbook": "x"})])
-    findings = [f for f in evaluate(opa_path, inventory, [custom_dir(tmp_path, CUSTOM_RULE)]) if f.rule_id == "ACME-001"]
+    inventory = Inventory(
+        resources=[gpu_resource(), gpu_resource(uid="aws:111122223333:us-east-1:i-2", tags={"runbook": "x"})]
+    )
+    findings = [
+        f for f in evaluate(opa_path, inventory, [custom_dir(tmp_path, CUSTOM_RULE)]) if f.rule_id == "ACME-001"
+    ]
     assert [(f.resource_uid, f.severity.value, f.title) for f in findings] == [
         ("aws:111122223333:us-east-1:i-0abc", "low", "GPU boxes need a runbook tag")
     ]
@@ -90,13 +95,17 @@ def test_syntax_error_in_custom_policy_names_file_and_line(opa_path: Path, tmp_p
 
 
 def test_compile_error_fails_at_startup_with_location(opa_path: Path, tmp_path: Path) -> None:
-    folder = custom_dir(tmp_path, "package infraaudit.acme.broken\n\ndeny contains x if {\n  x := undefined_function(1)\n}\n")
+    folder = custom_dir(
+        tmp_path, "package infraaudit.acme.broken\n\ndeny contains x if {\n  x := undefined_function(1)\n}\n"
+    )
     with pytest.raises(EngineError, match=r"rule.rego:4"):
         evaluate(opa_path, Inventory(), [folder])
 
 
 def test_runtime_error_fails_closed(opa_path: Path, tmp_path: Path) -> None:
-    rule = CUSTOM_RULE.replace('"estimated_monthly_savings_usd": 0', '"estimated_monthly_savings_usd": to_number(r.region)')
+    rule = CUSTOM_RULE.replace(
+        '"estimated_monthly_savings_usd": 0', '"estimated_monthly_savings_usd": to_number(r.region)'
+    )
     with pytest.raises(EngineError, match=r"rule.rego:\d+: to_number"):
         evaluate(opa_path, Inventory(resources=[gpu_resource()]), [custom_dir(tmp_path, rule)])
 
@@ -116,23 +125,26 @@ def test_rule_without_metadata_fails_closed(opa_path: Path, tmp_path: Path) -> N
 def test_custom_package_outside_the_namespace_is_rejected(opa_path: Path, tmp_path: Path) -> None:
     rule = CUSTOM_RULE.replace("package infraaudit.acme.runbook", "package acme.runbook")
     with pytest.raises(PolicyError, match="must live under 'infraaudit.<category>.<name>'"):
-        PolicyLibrary(opa_path, [custom_dir(tmp_path, rule)]).policies
+        _ = PolicyLibrary(opa_path, [custom_dir(tmp_path, rule)]).policies
 
 
 def test_invalid_metadata_is_rejected(opa_path: Path, tmp_path: Path) -> None:
     rule = CUSTOM_RULE.replace("severity: low", "severity: urgent")
     with pytest.raises(PolicyError, match=r"rule.rego:\d+: METADATA severity"):
-        PolicyLibrary(opa_path, [custom_dir(tmp_path, rule)]).policies
+        _ = PolicyLibrary(opa_path, [custom_dir(tmp_path, rule)]).policies
 
 
 def test_duplicate_rule_id_is_rejected(opa_path: Path, tmp_path: Path) -> None:
     rule = CUSTOM_RULE.replace("ACME-001", "IA-GPU-001")
     with pytest.raises(PolicyError, match="rule id IA-GPU-001 is already used"):
-        PolicyLibrary(opa_path, [custom_dir(tmp_path, rule)]).policies
+        _ = PolicyLibrary(opa_path, [custom_dir(tmp_path, rule)]).policies
 
 
 def test_slow_policy_times_out_and_fails_closed(opa_path: Path, tmp_path: Path) -> None:
-    rule = CUSTOM_RULE.replace("not r.tags.runbook", "count([n | some i in numbers.range(1, 4000); some j in numbers.range(1, 4000); n := i * j; n == 0]) == 0")
+    rule = CUSTOM_RULE.replace(
+        "not r.tags.runbook",
+        "count([n | some i in numbers.range(1, 4000); some j in numbers.range(1, 4000); n := i * j; n == 0]) == 0",
+    )
     with pytest.raises(EngineError, match="timed out"):
         evaluate(opa_path, Inventory(resources=[gpu_resource()]), [custom_dir(tmp_path, rule)], timeout_s=1)
 

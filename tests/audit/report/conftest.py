@@ -61,7 +61,9 @@ def finding(rule_id: str, severity: Severity, uid: str, savings: float = 0.0, **
         "remediation": "See the runbook.",
     }
     defaults.update(kw)
-    return Finding(rule_id=rule_id, severity=severity, resource_uid=uid, estimated_monthly_savings_usd=savings, **defaults)
+    return Finding(
+        rule_id=rule_id, severity=severity, resource_uid=uid, estimated_monthly_savings_usd=savings, **defaults
+    )
 
 
 FINDINGS = [
@@ -75,7 +77,9 @@ FINDINGS = [
         message="Instance has public IP 203.0.113.7 | exposed\nto the internet",
     ),
     finding("IA-GPU-002", Severity.MEDIUM, "aws:123456789012:eu-west-1:i-0def", 800.25),
-    finding("IA-GOV-001", Severity.LOW, "onprem:dc1:gpu-07", category=Category.GOVERNANCE, message="missing tag `team`"),
+    finding(
+        "IA-GOV-001", Severity.LOW, "onprem:dc1:gpu-07", category=Category.GOVERNANCE, message="missing tag `team`"
+    ),
     finding("IA-GPU-003", Severity.INFO, "gcp:ml-prod:us-central1-a:notebook-3"),
     # Waived: shown, marked, not counted.
     finding(
@@ -83,10 +87,14 @@ FINDINGS = [
         Severity.HIGH,
         "aws:123456789012:us-west-2:i-0waived",
         5_000.0,
-        suppression=Suppression(reason="reserved for Q4 launch", expires=date(2026, 12, 31), resource_pattern="aws:*:us-west-2:*"),
+        suppression=Suppression(
+            reason="reserved for Q4 launch", expires=date(2026, 12, 31), resource_pattern="aws:*:us-west-2:*"
+        ),
     ),
     # Custom policy from --policy-dir: not in report.policies.
-    finding("ACME-COST-9", Severity.MEDIUM, "aws:123456789012:us-east-1:i-0xyz", 99.99, title="ACME budget owner missing"),
+    finding(
+        "ACME-COST-9", Severity.MEDIUM, "aws:123456789012:us-east-1:i-0xyz", 99.99, title="ACME budget owner missing"
+    ),
 ]
 
 GAPS = [
@@ -98,7 +106,9 @@ GAPS = [
         error_code="UnauthorizedOperation",
         message="not authorized to perform ec2:DescribeInstances",
     ),
-    CoverageGap(provider=Provider.GCP, account="ml-dev", api="monitoring.timeSeries.list", error_code="PERMISSION_DENIED"),
+    CoverageGap(
+        provider=Provider.GCP, account="ml-dev", api="monitoring.timeSeries.list", error_code="PERMISSION_DENIED"
+    ),
 ]
 
 

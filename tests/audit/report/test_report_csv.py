@@ -54,10 +54,10 @@ def test_empty_report_is_just_the_header(empty_report: Report) -> None:
 
 
 def test_excel_safe_neutralises_formulas(report_factory, sample_findings) -> None:
-    evil = sample_findings[0].model_copy(update={"message": "=HYPERLINK(\"http://x\")", "title": "-1+2"})
+    evil = sample_findings[0].model_copy(update={"message": '=HYPERLINK("http://x")', "title": "-1+2"})
     rows = _rows(render_csv(report_factory([evil]), excel_safe=True))
-    assert rows[0]["message"] == "'=HYPERLINK(\"http://x\")"
+    assert rows[0]["message"] == '\'=HYPERLINK("http://x")'
     assert rows[0]["title"] == "'-1+2"
     assert rows[0]["estimated_monthly_savings_usd"] == "23652.0"
     # Off by default: exact round trip.
-    assert _rows(render_csv(report_factory([evil])))[0]["message"] == "=HYPERLINK(\"http://x\")"
+    assert _rows(render_csv(report_factory([evil])))[0]["message"] == '=HYPERLINK("http://x")'

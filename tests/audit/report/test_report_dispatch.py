@@ -33,7 +33,9 @@ def test_render_accepts_the_format_name(full_report: Report) -> None:
 
 
 def test_unknown_format_is_a_clear_error(full_report: Report) -> None:
-    with pytest.raises(ValueError, match=r"unknown output format 'xml' \(choose from table, json, sarif, markdown, csv\)"):
+    with pytest.raises(
+        ValueError, match=r"unknown output format 'xml' \(choose from table, json, sarif, markdown, csv\)"
+    ):
         render(full_report, "xml")
 
 

@@ -16,8 +16,35 @@ from infraaudit.audit.models import Category, CoverageGap, Finding, Provider, Re
 from infraaudit.audit.report import OutputFormat, render, render_csv, render_markdown, render_sarif, render_table
 from infraaudit.audit.report.formatting import sort_findings
 
-SPECIALS = ["|", "\n", "\r\n", "\r", ",", '"', "'", "`", "$", "<", ">", "&", "\\", "*", "_", "[", "]", "\t",
-            "\x1b", "\x00", "\u200b", "é", "漢", "🚀", "<details>", "=SUM(A1)", "\\|"]
+SPECIALS = [
+    "|",
+    "\n",
+    "\r\n",
+    "\r",
+    ",",
+    '"',
+    "'",
+    "`",
+    "$",
+    "<",
+    ">",
+    "&",
+    "\\",
+    "*",
+    "_",
+    "[",
+    "]",
+    "\t",
+    "\x1b",
+    "\x00",
+    "\u200b",
+    "é",
+    "漢",
+    "🚀",
+    "<details>",
+    "=SUM(A1)",
+    "\\|",
+]
 
 text = st.lists(
     st.one_of(st.text(st.characters(exclude_categories=("Cs",)), max_size=6), st.sampled_from(SPECIALS)),
@@ -30,7 +57,9 @@ rule_ids = st.one_of(
     text,  # custom policies may name rules anything
 )
 json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.floats(allow_nan=False, allow_infinity=False), text),
+    st.one_of(
+        st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.floats(allow_nan=False, allow_infinity=False), text
+    ),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(text, inner, max_size=3)),
     max_leaves=6,
 )

@@ -12,11 +12,14 @@ from infraaudit.audit.report.sarif import FINGERPRINT_KEY, rule_name
 
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 
+
 def _run(report: Report, **kw: Any) -> dict[str, Any]:
     return json.loads(render_sarif(report, **kw))["runs"][0]
 
 
-def test_schema_valid(full_report: Report, clean_report: Report, empty_report: Report, sarif_validator: Any, github_sarif_check: Any) -> None:
+def test_schema_valid(
+    full_report: Report, clean_report: Report, empty_report: Report, sarif_validator: Any, github_sarif_check: Any
+) -> None:
     for report in (full_report, clean_report, empty_report):
         log = json.loads(render_sarif(report))
         errors = sorted(sarif_validator.iter_errors(log), key=str)
@@ -135,7 +138,9 @@ def test_gaps_make_the_invocation_unsuccessful(full_report: Report) -> None:
     }
 
 
-def test_gaps_only_report_validates(report_factory, full_report: Report, sarif_validator: Any, github_sarif_check: Any) -> None:
+def test_gaps_only_report_validates(
+    report_factory, full_report: Report, sarif_validator: Any, github_sarif_check: Any
+) -> None:
     log = json.loads(render_sarif(report_factory([], list(full_report.gaps))))
     sarif_validator.validate(log)
     github_sarif_check(log)
@@ -152,7 +157,10 @@ def test_complete_scan_is_successful(clean_report: Report, empty_report: Report)
 
 def test_non_finite_numbers_never_reach_the_json(report_factory, sample_findings) -> None:
     odd = sample_findings[0].model_copy(
-        update={"estimated_monthly_savings_usd": float("inf"), "evidence": {"x": float("nan"), "when": [1, float("-inf")]}}
+        update={
+            "estimated_monthly_savings_usd": float("inf"),
+            "evidence": {"x": float("nan"), "when": [1, float("-inf")]},
+        }
     )
     text = render_sarif(report_factory([odd]))
     props = json.loads(text)["runs"][0]["results"][0]["properties"]
@@ -161,8 +169,12 @@ def test_non_finite_numbers_never_reach_the_json(report_factory, sample_findings
     assert "Infinity" not in text and "NaN" not in text
 
 
-def test_finding_with_empty_message_and_title(report_factory, sample_findings, sarif_validator: Any, github_sarif_check: Any) -> None:
-    bare = sample_findings[-1].model_copy(update={"message": "  ", "title": "", "remediation": "", "recommendation": ""})
+def test_finding_with_empty_message_and_title(
+    report_factory, sample_findings, sarif_validator: Any, github_sarif_check: Any
+) -> None:
+    bare = sample_findings[-1].model_copy(
+        update={"message": "  ", "title": "", "remediation": "", "recommendation": ""}
+    )
     log = json.loads(render_sarif(report_factory([bare], policies=[])))
     sarif_validator.validate(log)
     github_sarif_check(log)
@@ -185,7 +197,8 @@ def test_rule_name(title: str, fallback: str, expected: str) -> None:
 
 
 def test_every_severity_is_mapped() -> None:
-    from infraaudit.audit.report.sarif import LEVEL, SECURITY_SEVERITY as MAP
+    from infraaudit.audit.report.sarif import LEVEL
+    from infraaudit.audit.report.sarif import SECURITY_SEVERITY as MAP
 
     assert set(LEVEL) == set(MAP) == set(Severity)
     assert MAP == {Severity(k): v for k, v in SECURITY_SEVERITY.items()}

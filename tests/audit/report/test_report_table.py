@@ -24,8 +24,10 @@ def test_summary_shows_inventory_and_totals(full_report: Report) -> None:
 
 def test_findings_grouped_by_severity_most_severe_first(full_report: Report) -> None:
     lines = render_table(full_report).splitlines()
-    firsts = [next(i for i, line in enumerate(lines) if line.startswith(sev)) for sev in
-              ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")]
+    firsts = [
+        next(i for i, line in enumerate(lines) if line.startswith(sev))
+        for sev in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO")
+    ]
     assert firsts == sorted(firsts)
     header = next(line for line in lines if line.startswith("Severity"))
     assert header.split() == ["Severity", "Rule", "Resource", "Message", "Est.", "saving/month"]
@@ -84,7 +86,13 @@ def test_tiny_width_is_clamped(full_report: Report) -> None:
 
 def test_stable_and_independent_of_the_environment(full_report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
     first = render_table(full_report)
-    for name, value in {"COLUMNS": "40", "NO_COLOR": "1", "FORCE_COLOR": "1", "TERM": "dumb", "TTY_COMPATIBLE": "1"}.items():
+    for name, value in {
+        "COLUMNS": "40",
+        "NO_COLOR": "1",
+        "FORCE_COLOR": "1",
+        "TERM": "dumb",
+        "TTY_COMPATIBLE": "1",
+    }.items():
         monkeypatch.setenv(name, value)
     assert render_table(full_report) == first
     assert render_table(full_report) == render_table(Report.model_validate_json(full_report.model_dump_json()))
