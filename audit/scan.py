@@ -66,4 +66,11 @@ def run_scan(
     stamp = now()
     with paused_gc():
         findings = apply_waivers(findings, settings.waivers, stamp.date())
-        return build_report(enriched, findings, policies, generated_at=stamp, tool_version=tool_version())
+        return build_report(
+            enriched,
+            findings,
+            policies,
+            generated_at=stamp,
+            tool_version=tool_version(),
+            unpriced_reason=catalog.unpriced_reason,
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from .models import (
@@ -18,6 +18,7 @@ from .models import (
     ResourceState,
     Severity,
     Totals,
+    UnpricedResource,
 )
 
 _ACTIVE = {ResourceState.RUNNING, ResourceState.PENDING}
@@ -29,10 +30,17 @@ def monthly_cost(resource: Resource) -> float:
     return resource.cost.hourly_current * HOURS_PER_MONTH
 
 
-def summarize_inventory(inventory: Inventory) -> InventorySummary:
+UnpricedReason = Callable[[Resource], str | None]
+
+
+def summarize_inventory(inventory: Inventory, unpriced_reason: UnpricedReason | None = None) -> InventorySummary:
     providers = Counter(r.provider.value for r in inventory.resources)
     running_cost = sum(monthly_cost(r) for r in inventory.resources if r.state in _ACTIVE)
-    unpriced = [r.uid for r in inventory.resources if r.cost is None or r.cost.hourly_current is None]
+    unpriced = [
+        UnpricedResource(uid=r.uid, reason=(unpriced_reason(r) if unpriced_reason else None) or "no price")
+        for r in inventory.resources
+        if r.cost is None or r.cost.hourly_current is None
+    ]
     return InventorySummary(
         resources=len(inventory.resources),
         gpus=sum(r.gpu_count for r in inventory.resources),
@@ -75,12 +83,13 @@ def build_report(
     generated_at: datetime,
     tool_version: str,
     extra_gaps: Sequence[CoverageGap] = (),
+    unpriced_reason: UnpricedReason | None = None,
 ) -> Report:
     return Report(
         tool_version=tool_version,
         generated_at=generated_at,
         findings=order_findings(findings),
-        inventory=summarize_inventory(inventory),
+        inventory=summarize_inventory(inventory, unpriced_reason),
         gaps=[*inventory.gaps, *extra_gaps],
         policies=list(policies),
         totals=totals(findings, inventory),

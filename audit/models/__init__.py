@@ -3,7 +3,7 @@
 from .finding import Finding, RuleOutput, Suppression
 from .inventory import INVENTORY_SCHEMA_VERSION, Coverage, CoverageGap, Inventory
 from .policy import Category, PolicyMeta, PolicySource, Severity
-from .report import HOURS_PER_MONTH, REPORT_SCHEMA_VERSION, InventorySummary, Report, Totals
+from .report import HOURS_PER_MONTH, REPORT_SCHEMA_VERSION, InventorySummary, Report, Totals, UnpricedResource
 from .resource import (
     Accelerator,
     Cost,
@@ -45,5 +45,6 @@ __all__ = [
     "Source",
     "Suppression",
     "Totals",
+    "UnpricedResource",
     "Utilization",
 ]

@@ -15,13 +15,18 @@ REPORT_SCHEMA_VERSION = "1"
 HOURS_PER_MONTH = 730
 
 
+class UnpricedResource(ContractModel):
+    uid: str
+    reason: str
+
+
 class InventorySummary(ContractModel):
     resources: int = 0
     gpus: int = 0
     by_provider: dict[str, int] = Field(default_factory=dict)
     monthly_cost_usd: float = Field(default=0.0, description="Sum of priced resources at 730 h/month.")
-    unpriced_resources: list[str] = Field(
-        default_factory=list, description="uids whose instance type is not in the catalog."
+    unpriced_resources: list[UnpricedResource] = Field(
+        default_factory=list, description="Resources without a current price, and why (never guessed)."
     )
 
 

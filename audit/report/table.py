@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from io import StringIO
 
 from rich import box
@@ -153,7 +154,9 @@ def _summary(report: Report) -> Table:
     if inv.unpriced_resources:
         cost += f" (excludes {plural(len(inv.unpriced_resources), 'unpriced resource')})"
     grid.add_row("Monthly cost", cost)
-    grid.add_row("Unpriced resources", str(len(inv.unpriced_resources)))
+    reasons = Counter(u.reason for u in inv.unpriced_resources)
+    unpriced = "; ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    grid.add_row("Unpriced resources", _text(f"{len(inv.unpriced_resources)} ({unpriced})" if reasons else "0"))
     if active:
         grid.add_row("Findings", f"{len(active)}: {counts_phrase(severity_counts(active))}")
     else:

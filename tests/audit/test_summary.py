@@ -49,5 +49,6 @@ def test_summary_counts_running_cost_and_unpriced() -> None:
         tool_version="t",
     )  # fmt: skip
     assert report.inventory.monthly_cost_usd == 7300
-    assert report.inventory.unpriced_resources == ["aws:111122223333:us-east-1:i-unknown"]
+    [unpriced] = report.inventory.unpriced_resources
+    assert (unpriced.uid, unpriced.reason) == ("aws:111122223333:us-east-1:i-unknown", "no price")
     assert report.inventory.gpus == 24

@@ -22,6 +22,7 @@ from infraaudit.audit.models import (
     Severity,
     Suppression,
     Totals,
+    UnpricedResource,
 )
 
 SARIF_SCHEMA_PATH = Path(__file__).parents[2] / "fixtures" / "sarif" / "sarif-schema-2.1.0.json"
@@ -127,7 +128,9 @@ def make_report(findings: list[Finding], gaps: list[CoverageGap] | None = None, 
             gpus=40,
             by_provider={"aws": 4, "gcp": 2, "onprem": 1},
             monthly_cost_usd=187_654.32,
-            unpriced_resources=["onprem:dc1:gpu-07"],
+            unpriced_resources=[
+                UnpricedResource(uid="onprem:dc1:gpu-07", reason="on-prem resources are not in the catalog")
+            ],
         ),
         "gaps": gaps or [],
         "policies": POLICIES,

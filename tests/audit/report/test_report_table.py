@@ -13,7 +13,7 @@ def test_summary_shows_inventory_and_totals(full_report: Report) -> None:
         "Resources scanned   7 (aws 4, gcp 2, onprem 1)",
         "GPUs                40",
         "Monthly cost        $187,654.32 (excludes 1 unpriced resource)",
-        "Unpriced resources  1",
+        "Unpriced resources  1 (on-prem resources are not in the catalog: 1)",
         "Findings            7: 1 critical, 2 high, 2 medium, 1 low, 1 info",
         "Suppressed          1 (not counted in totals)",
         "Est. savings/month  $25,786.80",
