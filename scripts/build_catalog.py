@@ -4,7 +4,7 @@
     python scripts/build_catalog.py [--source DIR] [--output FILE] [--date YYYY-MM-DD]
 
 Reads `aws_gpu_prices.csv`, `gcp_gpu_prices.csv`, `gcp_accelerator_prices.csv` and `SOURCE.md`
-from DIR (default: `../shared/data/gpu-catalog` next to the repository) and writes
+from DIR (default: `data/gpu-catalog` in the repository) and writes
 `audit/catalog/data/gpu_catalog.json`. The output is deterministic (sorted keys, fixed
 layout, date taken from SOURCE.md unless `--date` is given): rebuilding from the same
 inputs gives identical bytes. Values missing in the source stay null; nothing is estimated.
@@ -32,7 +32,7 @@ from typing import Any
 
 FORMAT_VERSION = 1
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "gpu-catalog"
+DEFAULT_SOURCE = REPO_ROOT / "data" / "gpu-catalog"
 DEFAULT_OUTPUT = REPO_ROOT / "audit" / "catalog" / "data" / "gpu_catalog.json"
 
 AWS_FILE = "aws_gpu_prices.csv"

@@ -14,7 +14,7 @@ from infraaudit.audit.catalog import Catalog
 from infraaudit.audit.models import Provider, Resource
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SOURCE_DIR = REPO_ROOT.parent / "shared" / "data" / "gpu-catalog"
+SOURCE_DIR = REPO_ROOT / "data" / "gpu-catalog"
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build_catalog.py"
 INPUTS = ("aws_gpu_prices.csv", "gcp_gpu_prices.csv", "gcp_accelerator_prices.csv", "SOURCE.md")
 
@@ -27,8 +27,7 @@ def catalog() -> Catalog:
 @pytest.fixture
 def source_dir() -> Path:
     missing = [name for name in INPUTS if not (SOURCE_DIR / name).is_file()]
-    if missing:
-        pytest.skip(f"source data set not available here ({SOURCE_DIR} lacks {', '.join(missing)})")
+    assert not missing, f"the catalog source data set is incomplete: {SOURCE_DIR} lacks {', '.join(missing)}"
     return SOURCE_DIR
 
 
