@@ -26,6 +26,7 @@ from infraaudit.audit.catalog import Catalog  # noqa: E402
 from infraaudit.audit.collect.inventory_file import load_inventory  # noqa: E402
 from infraaudit.audit.config import Settings  # noqa: E402
 from infraaudit.audit.engine import LocalOpaServer, OpaEndpoint, PolicyEngine, PolicyLibrary, find_opa  # noqa: E402
+from infraaudit.audit.gcpause import paused_gc  # noqa: E402
 from infraaudit.audit.report import OutputFormat, render  # noqa: E402
 from infraaudit.audit.scan import enrich, policy_data  # noqa: E402
 from infraaudit.audit.summary import build_report  # noqa: E402
@@ -91,10 +92,11 @@ def breakdown(path: Path) -> dict[str, float]:
         timings["opa_start_s"] = 0.0
         endpoint = OpaEndpoint("127.0.0.1", server.port or 0)
         findings = timed("evaluate_s", lambda: PolicyEngine(endpoint, policies).evaluate(enriched))
-    report = timed(
-        "report_s",
-        lambda: build_report(enriched, findings, policies, generated_at=datetime.now(UTC), tool_version="bench"),
-    )
+    with paused_gc():  # as run_scan does
+        report = timed(
+            "report_s",
+            lambda: build_report(enriched, findings, policies, generated_at=datetime.now(UTC), tool_version="bench"),
+        )
     timed("render_json_s", lambda: render(report, OutputFormat.JSON))
     timings["findings"] = len(findings)
     return timings

@@ -14,26 +14,37 @@ import data.infraaudit.lib.util
 required := util.config.tagging.required
 
 deny contains finding if {
+	keys := required # read once per query, not per resource
 	some r in input.resources
-	absent := [key | some key in required; trim_space(object.get(r.tags, key, "")) == ""]
+
+	# By tags, not by resource: OPA's function cache answers the tag sets seen before.
+	absent := absent_tags(r.tags, keys)
 	count(absent) > 0
-	util.present(r)
-	util.has_gpu(r)
-	util.tags_known(r)
-	missing := sort([key | some key in absent; not util.unknown_path(r, concat(".", ["tags", key]))])
+	r.state != "terminated" # util.present
+	r.accelerators[0] # util.has_gpu
+	unknown := object.get(r, "unknown", [])
+	not util.unknown_in(unknown, "tags") # util.tags_known(r)
+	is_object(r.tags)
+	missing := missing_tags(absent, unknown)
 	count(missing) > 0
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf(
 			"%s (%s) is missing %v of the %v required tags: %s.",
-			[r.uid, r.instance_type, count(missing), count(required), concat(", ", missing)],
+			[r.uid, r.instance_type, count(missing), count(keys), concat(", ", missing)],
 		),
 		"evidence": {
 			"missing": missing,
-			"required": required,
+			"required": keys,
 			"present": sort(object.keys(r.tags)),
 		},
 		"recommendation": sprintf("Add the tags %s to %s.", [concat(", ", missing), r.uid]),
 		"estimated_monthly_savings_usd": 0,
 	}
 }
+
+# The required keys (in config order) that the tags lack or leave blank.
+absent_tags(tags, keys) := [key | some key in keys; trim_space(object.get(tags, key, "")) == ""]
+
+# The absent keys whose tags are not unknown (preview), sorted; by value, so cached.
+missing_tags(absent, unknown) := sort([key | some key in absent; not util.unknown_in(unknown, concat(".", ["tags", key]))])

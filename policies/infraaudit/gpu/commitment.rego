@@ -22,33 +22,35 @@ offers := {
 }
 
 deny contains finding if {
+	c := cfg # read once per query, not per resource
 	some r in input.resources
-	uptime := r.utilization.uptime_fraction
-	uptime >= cfg.min_uptime_fraction
-	m := r.utilization.gpu_percent
-	m.avg >= cfg.min_avg_gpu_percent
+	utilization := r.utilization
+	uptime := utilization.uptime_fraction
+	uptime >= c.min_uptime_fraction
+	m := utilization.gpu_percent
+	m.avg >= c.min_avg_gpu_percent
 	m.coverage >= util.config.min_coverage
 	r.market == "on_demand"
 	r.state == "running"
 	offer := offers[r.provider]
-	not util.unknown_path(r, "market")
-	util.has_gpu(r)
+	not util.unknown_in(object.get(r, "unknown", []), "market")
+	r.accelerators[0] # util.has_gpu
 	od := on_demand(r)
 	savings := savings_usd(od)
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf(
 			"%s (%s) ran %s%% of the last %v days at %v%% average GPU utilisation on demand; %s at an assumed %s%% discount saves about $%v a month.",
-			[r.uid, r.instance_type, util.fixed(uptime * 100, 0), m.window_days, m.avg, offer, util.fixed(cfg.discount_fraction * 100, 0), savings],
+			[r.uid, r.instance_type, util.fixed(uptime * 100, 0), m.window_days, m.avg, offer, util.fixed(c.discount_fraction * 100, 0), savings],
 		),
 		"evidence": {
 			"instance_type": r.instance_type,
 			"uptime_fraction": uptime,
 			"gpu_percent_avg": m.avg,
 			"coverage": m.coverage,
-			"min_uptime_fraction": cfg.min_uptime_fraction,
-			"min_avg_gpu_percent": cfg.min_avg_gpu_percent,
-			"discount_fraction": cfg.discount_fraction,
+			"min_uptime_fraction": c.min_uptime_fraction,
+			"min_avg_gpu_percent": c.min_avg_gpu_percent,
+			"discount_fraction": c.discount_fraction,
 			"hourly_on_demand_usd": od,
 		},
 		"recommendation": sprintf("Cover %s (%s in %s) with %s.", [r.uid, r.instance_type, r.region, offer]),

@@ -15,16 +15,23 @@ import data.infraaudit.lib.util
 cfg := util.config.idle
 
 deny contains finding if {
+	# Thresholds are read once per query, not per resource.
+	p95_below := cfg.p95_below_percent
+	max_below := cfg.max_below_percent
+	min_coverage := util.config.min_coverage
 	some r in input.resources
+
+	# util.idle(r), inlined: this runs for every resource.
 	m := r.utilization.gpu_percent
-	m.p95 < cfg.p95_below_percent
-	util.idle(r)
+	m.p95 < p95_below
+	m.max < max_below
+	m.coverage >= min_coverage
+	r.accelerators[0] # util.has_gpu
 	util.active(r)
-	util.has_gpu(r)
 	hourly := current_hourly(r)
 	finding := {
 		"resource_uid": r.uid,
-		"message": sprintf("%s (%s) had GPU utilisation p95 %v%% and max %v%% over %v days; thresholds are p95 < %v%% and max < %v%%.", [r.uid, r.instance_type, m.p95, m.max, m.window_days, cfg.p95_below_percent, cfg.max_below_percent]),
+		"message": sprintf("%s (%s) had GPU utilisation p95 %v%% and max %v%% over %v days; thresholds are p95 < %v%% and max < %v%%.", [r.uid, r.instance_type, m.p95, m.max, m.window_days, p95_below, max_below]),
 		"evidence": {
 			"instance_type": r.instance_type,
 			"gpu_percent_p95": m.p95,
@@ -32,8 +39,8 @@ deny contains finding if {
 			"gpu_percent_avg": m.avg,
 			"coverage": m.coverage,
 			"window_days": m.window_days,
-			"p95_below_percent": cfg.p95_below_percent,
-			"max_below_percent": cfg.max_below_percent,
+			"p95_below_percent": p95_below,
+			"max_below_percent": max_below,
 			"hourly_current_usd": hourly,
 		},
 		"recommendation": sprintf("Stop or terminate %s (%s); if it is needed occasionally, start it only when jobs are queued.", [r.uid, r.instance_type]),

@@ -18,14 +18,20 @@ cfg := util.config.previous_generation
 
 previous := {model | some model in cfg.accelerators}
 
-# A priced successor type with the same GPU count exists in the region.
-deny contains finding if {
+# Each previous-generation accelerator of an active resource, with its successor family,
+# found in one pass over the resources for both rules below (not one pass each).
+flagged := [[r, a, successor_family(a.model)] |
+	models := previous
 	some r in input.resources
 	some a in r.accelerators
-	previous[a.model]
+	models[a.model]
 	util.active(r)
-	not util.unknown_path(r, "accelerators")
-	successor := successor_family(a.model)
+	not util.unknown_in(object.get(r, "unknown", []), "accelerators")
+]
+
+# A priced successor type with the same GPU count exists in the region.
+deny contains finding if {
+	some [r, a, successor] in flagged
 	best := successor_offer(r, a, successor)
 	current := object.get(best, "current", null)
 	savings := savings_usd(current, best.price)
@@ -49,12 +55,7 @@ deny contains finding if {
 
 # No priced successor type (or no catalog): name the family only, no saving.
 deny contains finding if {
-	some r in input.resources
-	some a in r.accelerators
-	previous[a.model]
-	util.active(r)
-	not util.unknown_path(r, "accelerators")
-	successor := successor_family(a.model)
+	some [r, a, successor] in flagged
 	not successor_offer(r, a, successor)
 	finding := {
 		"resource_uid": r.uid,
@@ -78,17 +79,19 @@ successor_family(model) := cfg.successors[model] if {
 # the same GPU count, at the resource's market; with the resource's own price if known.
 successor_offer(r, a, successor) := best if {
 	key := catalog.price_key(r)
-	not util.unknown_path(r, "region")
-	ranked := catalog.by_model[r.provider][r.region][key][successor][a.count]
-	count(ranked) > 0
-	best := object.union(
-		{"offer": data.infraaudit.catalog.offers[r.provider][r.region][ranked[0][2]], "price": ranked[0][0], "key": key},
-		current_price(r),
-	)
+	not util.unknown_in(object.get(r, "unknown", []), "region")
+	best := object.union(cheapest(r.provider, r.region, key, successor, a.count), current_price(r, key))
 }
 
-current_price(r) := {"current": p} if {
-	p := catalog.market_price(r)
+# By the values it depends on, so that OPA's function cache answers it (few combinations).
+cheapest(provider, region, key, model, n) := {"offer": offer, "price": ranked[0][0], "key": key} if {
+	ranked := catalog.by_model[provider][region][key][model][n]
+	count(ranked) > 0
+	offer := data.infraaudit.catalog.offers[provider][region][ranked[0][2]]
+}
+
+current_price(r, key) := {"current": p} if {
+	p := catalog.price_at(r, key)
 } else := {}
 
 savings_usd(current, price) := util.monthly(current - price) if {

@@ -17,16 +17,24 @@ import data.infraaudit.lib.util
 cfg := util.config.spot
 
 deny contains finding if {
+	# Read once per query, not per resource.
+	opt_out_tag := cfg.opt_out_tag
+	workload_tag := cfg.workload_tag
 	some r in input.resources
 	r.market == "on_demand"
-	reason := interruptible(r)
+	unknown := object.get(r, "unknown", [])
+	reason := interruptible(r.tags, unknown)
+	reason != false
 	r.provider != "onprem"
-	not util.unknown_path(r, "market")
+	not util.unknown_in(unknown, "market")
+	r.accelerators[0] # util.has_gpu
 	util.active(r)
-	util.has_gpu(r)
-	util.tags_known(r)
-	not util.unknown_path(r, concat(".", ["tags", cfg.opt_out_tag]))
-	not util.tag_true(r, cfg.opt_out_tag)
+
+	# util.tags_known(r) and not util.tag_true(r, opt_out_tag), inlined.
+	not util.unknown_in(unknown, "tags")
+	is_object(r.tags)
+	not util.unknown_in(unknown, concat(".", ["tags", opt_out_tag]))
+	not lower(trim_space(object.get(r.tags, opt_out_tag, ""))) == "true"
 	prices := spot_prices(r)
 	finding := {
 		"resource_uid": r.uid,
@@ -36,43 +44,49 @@ deny contains finding if {
 			"market": r.market,
 			"reason": reason,
 			"interruptible_tag": cfg.interruptible_tag,
-			"workload_tag": cfg.workload_tag,
-			"workload": object.get(r.tags, cfg.workload_tag, null),
+			"workload_tag": workload_tag,
+			"workload": object.get(r.tags, workload_tag, null),
 		}),
-		"recommendation": sprintf("Run %s (%s) as %s with checkpointing, or set the tag %s=true if it must not be interrupted.", [r.uid, r.instance_type, spot_name[r.provider], cfg.opt_out_tag]),
+		"recommendation": sprintf("Run %s (%s) as %s with checkpointing, or set the tag %s=true if it must not be interrupted.", [r.uid, r.instance_type, spot_name[r.provider], opt_out_tag]),
 		"estimated_monthly_savings_usd": prices.savings,
 	}
 }
 
 spot_name := {"aws": "a spot instance", "gcp": "a Spot VM"}
 
-# Why the workload is interruptible (one reason, the explicit tag first).
-interruptible(r) := sprintf("it is tagged %s=true", [cfg.interruptible_tag]) if {
-	util.tag_true(r, cfg.interruptible_tag)
+# Why the workload is interruptible (one reason, the explicit tag first), else false. By
+# the tags and unknown paths rather than the resource, and false rather than undefined,
+# so that OPA's function cache answers it for the tag sets it has seen (it caches only
+# defined results).
+interruptible(tags, unknown) := sprintf("it is tagged %s=true", [cfg.interruptible_tag]) if {
+	lower(trim_space(util.tag_in(tags, unknown, cfg.interruptible_tag))) == "true"
 } else := sprintf("its %s tag is %q", [cfg.workload_tag, w]) if {
-	w := util.tag(r, cfg.workload_tag)
+	w := util.tag_in(tags, unknown, cfg.workload_tag)
 	interruptible_workloads[lower(trim_space(w))]
-}
+} else := false
 
 interruptible_workloads := {lower(x) | some x in cfg.interruptible_workloads}
 
 # Prices when both are known and spot is cheaper; no finding when both are known and spot
 # is not cheaper; when either is unknown, report without a saving.
 spot_prices(r) := p if {
-	od := catalog.on_demand_price(r)
-	spot := catalog.spot_price(r)
-	od > spot
-	p := {
-		"text": sprintf("spot costs $%v/h instead of $%v/h", [spot, od]),
-		"savings": util.monthly(od - spot),
-		"evidence": {"hourly_on_demand_usd": od, "hourly_spot_usd": spot},
-	}
+	p := cheaper_spot(catalog.on_demand_price(r), catalog.spot_price(r))
 } else := p if {
 	not both_priced(r)
 	p := {
 		"text": "its spot price is unknown, so no saving is estimated",
 		"savings": 0,
 		"evidence": {},
+	}
+}
+
+# By the two prices, so that OPA's function cache answers it (resources share few prices).
+cheaper_spot(od, spot) := p if {
+	od > spot
+	p := {
+		"text": sprintf("spot costs $%v/h instead of $%v/h", [spot, od]),
+		"savings": util.monthly(od - spot),
+		"evidence": {"hourly_on_demand_usd": od, "hourly_spot_usd": spot},
 	}
 }
 

@@ -25,7 +25,7 @@ deny contains finding if {
 	not r.utilization.gpu_percent
 	r.state == "running"
 	r.source == "scan"
-	util.has_gpu(r)
+	r.accelerators[0] # util.has_gpu, inlined: evaluated per resource
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf(
@@ -48,13 +48,13 @@ deny contains finding if {
 
 # A GPU utilisation metric with too little coverage to be judged by the other rules.
 deny contains finding if {
+	min_coverage := util.config.min_coverage # read once, not per resource
 	some r in input.resources
 	m := r.utilization.gpu_percent
-	min_coverage := util.config.min_coverage
 	m.coverage < min_coverage
 	r.state == "running"
 	r.source == "scan"
-	util.has_gpu(r)
+	r.accelerators[0] # util.has_gpu, inlined
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf(

@@ -8,37 +8,37 @@ import data.infraaudit.lib.util
 
 # Offers in the resource's provider and region (undefined without a catalog or a known region).
 offers(r) := list if {
-	not util.unknown_path(r, "region")
+	not util.unknown_in(object.get(r, "unknown", []), "region")
 	list := data.infraaudit.catalog.offers[r.provider][r.region]
 }
 
 # The catalog offer of the resource's own instance type (first one if listed twice).
 current_offer(r) := o if {
-	not util.unknown_path(r, "instance_type")
-	not util.unknown_path(r, "region")
+	not util.unknown_in(object.get(r, "unknown", []), "instance_type")
+	not util.unknown_in(object.get(r, "unknown", []), "region")
 	i := offer_index[r.provider][r.region][r.instance_type]
 	o := data.infraaudit.catalog.offers[r.provider][r.region][i]
 }
 
 # Which price applies at the resource's market: "spot" or "on_demand" (undefined if the
 # market is unknown). Reserved and capacity blocks are compared at on-demand prices.
-price_key(r) := "spot" if {
-	r.market == "spot"
-	not util.unknown_path(r, "market")
-}
+price_key(r) := market_key(r.market) if not util.unknown_in(object.get(r, "unknown", []), "market")
 
-price_key(r) := "on_demand" if {
-	r.market != "spot"
-	not util.unknown_path(r, "market")
-}
+# Price key of a market value (cached per distinct value).
+market_key(market) := "spot" if {
+	market == "spot"
+} else := "on_demand"
 
 cost_field := {"spot": "hourly_spot", "on_demand": "hourly_on_demand"}
 
 # Hourly price of the resource at its market: from r.cost, else from the catalog.
-market_price(r) := p if {
-	p := r.cost[cost_field[price_key(r)]]
+market_price(r) := price_at(r, price_key(r))
+
+# Hourly price of the resource at a price key: from r.cost, else from the catalog.
+price_at(r, key) := p if {
+	p := r.cost[cost_field[key]]
 } else := p if {
-	p := current_offer(r)[price_key(r)]
+	p := current_offer(r)[key]
 }
 
 # On-demand and spot hourly prices of the resource: from r.cost, else from the catalog.
@@ -73,8 +73,11 @@ family(model) := "nvidia" if model in nvidia_x86
 family(model) := model if not model in nvidia_x86
 
 # Family of the resource's accelerators (undefined when they are of mixed families).
-resource_family(r) := f if {
-	families := {family(a.model) | some a in r.accelerators}
+resource_family(r) := accelerators_family(object.get(r, "accelerators", []))
+
+# By r.accelerators, so that OPA's function cache answers it (few distinct lists).
+accelerators_family(accelerators) := f if {
+	families := {family(a.model) | some a in accelerators}
 	count(families) == 1
 	some f in families
 }
@@ -110,6 +113,10 @@ frontier[provider][region][key][fam] := result if {
 	])
 	result := [x | some i, x in ranked; not dominated(ranked, i, x)]
 }
+
+# The entries of a frontier list that cost less than the price given, cheapest first
+# (cached per list and price: resources share few prices).
+cheaper(ranked, price) := [x | some x in ranked; x[0] < price]
 
 dominated(ranked, i, x) if {
 	some j, y in ranked

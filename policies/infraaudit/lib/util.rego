@@ -21,25 +21,32 @@ present(r) if r.state != "terminated"
 # A GPU resource: at least one accelerator.
 has_gpu(r) if r.accelerators[0]
 
-gpu_count(r) := n if {
-	count(r.accelerators) == 1
-	n := r.accelerators[0].count
-} else := sum([a.count | some a in r.accelerators])
+gpu_count(r) := accelerators_count(object.get(r, "accelerators", []))
+
+# Helpers over r.accelerators rather than r: a fleet has few distinct accelerator lists,
+# so OPA's function cache answers most calls without evaluating the body (a call with
+# the whole resource is never a cache hit).
+accelerators_count(accelerators) := n if {
+	count(accelerators) == 1
+	n := accelerators[0].count
+} else := sum([a.count | some a in accelerators])
 
 # "8 x A100" (several models joined with " + ").
 accelerators_text(r) := concat(" + ", [sprintf("%v x %s", [a.count, a.model]) | some a in r.accelerators])
 
 # Total accelerator memory in GiB, only when every accelerator declares its memory.
-gpu_memory_total(r) := total if {
-	count(r.accelerators) == 1
-	a := r.accelerators[0]
+gpu_memory_total(r) := accelerators_memory(object.get(r, "accelerators", []))
+
+accelerators_memory(accelerators) := total if {
+	count(accelerators) == 1
+	a := accelerators[0]
 	total := a.count * a.memory_gib
 } else := total if {
-	has_gpu(r)
-	every a in r.accelerators {
+	accelerators[0]
+	every a in accelerators {
 		is_number(a.memory_gib)
 	}
-	total := sum([m | some a in r.accelerators; m := a.count * a.memory_gib])
+	total := sum([m | some a in accelerators; m := a.count * a.memory_gib])
 }
 
 # known(r, path): the dotted path is neither listed in r.unknown (itself or an ancestor)
@@ -49,20 +56,30 @@ known(r, path) if {
 	object.get(r, split(path, "."), null) != null
 }
 
-unknown_path(r, path) if {
-	some u in r.unknown
+unknown_path(r, path) if unknown_in(r.unknown, path)
+
+# unknown_path over the resource's unknown list. Per-resource rules call this with
+# object.get(r, "unknown", []), almost always [], which OPA's function cache answers at
+# once (not with r.unknown: "not f(x)" is false, not true, when x is undefined). False
+# rather than undefined when not unknown: OPA caches only defined function results.
+unknown_in(unknown, path) if {
+	some u in unknown
 	covers(u, path)
-}
+} else := false
 
 covers(u, path) if u == path
 
 covers(u, path) if startswith(path, concat("", [u, "."]))
 
 # A tag value, when the tags (and that tag) are known.
-tag(r, key) := value if {
-	value := r.tags[key]
-	not unknown_path(r, "tags")
-	not unknown_path(r, concat(".", ["tags", key]))
+tag(r, key) := tag_in(r.tags, object.get(r, "unknown", []), key)
+
+# tag(r, key) from the resource's tags and unknown paths: per-resource rules call this
+# with r.tags, so that OPA's function cache answers the tag sets it has seen.
+tag_in(tags, unknown, key) := value if {
+	value := tags[key]
+	not unknown_in(unknown, "tags")
+	not unknown_in(unknown, concat(".", ["tags", key]))
 }
 
 # The tags (and that tag) are known and the tag is absent or blank.

@@ -16,23 +16,31 @@ cfg := util.config.residency
 known_classes := sort(object.keys(cfg.classes))
 
 deny contains finding if {
+	# Read once per query, not per resource.
+	tag := cfg.classification_tag
 	some r in input.resources
-	util.tag_missing(r, cfg.classification_tag)
-	util.present(r)
-	util.has_gpu(r)
+
+	# util.tag_missing(r, tag), inlined: non_blank is cached per distinct tag value.
+	not util.non_blank(object.get(r.tags, tag, ""))
+	is_object(r.tags)
+	unknown := object.get(r, "unknown", [])
+	not util.unknown_in(unknown, "tags")
+	not util.unknown_in(unknown, concat(".", ["tags", tag]))
+	r.state != "terminated" # util.present
+	r.accelerators[0] # util.has_gpu
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf(
 			"%s (%s in %s) has no %s tag, so its data residency cannot be checked.",
-			[r.uid, r.instance_type, r.region, cfg.classification_tag],
+			[r.uid, r.instance_type, r.region, tag],
 		),
 		"evidence": {
-			"classification_tag": cfg.classification_tag,
+			"classification_tag": tag,
 			"known_classes": known_classes,
 		},
 		"recommendation": sprintf(
 			"Tag %s with %s set to one of %v.",
-			[r.uid, cfg.classification_tag, known_classes],
+			[r.uid, tag, known_classes],
 		),
 		"estimated_monthly_savings_usd": 0,
 	}

@@ -14,9 +14,9 @@ import data.infraaudit.lib.util
 deny contains finding if {
 	some r in input.resources
 	r.security.boot_disk_encrypted == false
-	not util.unknown_path(r, "security.boot_disk_encrypted")
-	util.present(r)
-	util.has_gpu(r)
+	r.state != "terminated" # util.present, inlined: evaluated per resource
+	r.accelerators[0] # util.has_gpu, inlined
+	not util.unknown_in(object.get(r, "unknown", []), "security.boot_disk_encrypted")
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf("%s (%s in %s) has an unencrypted boot disk.", [r.uid, r.instance_type, r.region]),

@@ -15,9 +15,9 @@ deny contains finding if {
 	some r in input.resources
 	r.security.imdsv2_required == false
 	r.provider == "aws"
-	not util.unknown_path(r, "security.imdsv2_required")
-	util.present(r)
-	util.has_gpu(r)
+	r.state != "terminated" # util.present, inlined: evaluated per resource
+	r.accelerators[0] # util.has_gpu, inlined
+	not util.unknown_in(object.get(r, "unknown", []), "security.imdsv2_required")
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf("%s (%s) allows IMDSv1: IMDSv2 is not required.", [r.uid, r.instance_type]),

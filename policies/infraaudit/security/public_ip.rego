@@ -14,9 +14,9 @@ import data.infraaudit.lib.util
 deny contains finding if {
 	some r in input.resources
 	r.security.public_ip == true
-	not util.unknown_path(r, "security.public_ip")
-	util.present(r)
-	util.has_gpu(r)
+	r.state != "terminated" # util.present, inlined: evaluated per resource
+	r.accelerators[0] # util.has_gpu, inlined
+	not util.unknown_in(object.get(r, "unknown", []), "security.public_ip")
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf("%s (%s in %s) has a public IP address.", [r.uid, r.instance_type, r.region]),
