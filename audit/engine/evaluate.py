@@ -23,7 +23,7 @@ from ..gcpause import paused_gc
 from ..models import Finding, Inventory, PolicyMeta, Resource, RuleOutput
 from .library import ENTRYPOINT_PATH
 
-DEFAULT_CHUNK_SIZE = 5_000
+DEFAULT_CHUNK_SIZE = 2_000
 DEFAULT_TIMEOUT_S = 300.0
 _RESOURCES = TypeAdapter(list[Resource])
 
