@@ -16,6 +16,7 @@ from typing import Any
 
 from ..gcpause import paused_gc
 from ..models import Accelerator, Cost, Market, Provider, Resource
+from ..models.resource import total_gpu_count, total_gpu_memory_gib
 from .snapshot import CatalogSource, Snapshot, read_snapshot
 
 # Why a resource has no current hourly price (Catalog.unpriced_reason). Stable strings: reports group by them.
@@ -114,13 +115,11 @@ class InstanceSpec:
 
     @property
     def gpu_count(self) -> int:
-        return sum(a.count for a in self.accelerators)
+        return total_gpu_count(self.accelerators)
 
     @property
     def gpu_memory_gib(self) -> float | None:
-        if not self.accelerators or any(a.memory_gib is None for a in self.accelerators):
-            return None
-        return sum(a.count * (a.memory_gib or 0.0) for a in self.accelerators)
+        return total_gpu_memory_gib(self.accelerators)
 
 
 @dataclass(frozen=True, slots=True)

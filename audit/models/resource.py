@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
@@ -149,13 +150,22 @@ class Resource(ContractModel):
 
     @property
     def gpu_count(self) -> int:
-        return sum(a.count for a in self.accelerators)
+        return total_gpu_count(self.accelerators)
 
     @property
     def gpu_memory_gib(self) -> float | None:
-        if not self.accelerators or any(a.memory_gib is None for a in self.accelerators):
-            return None
-        return sum(a.count * (a.memory_gib or 0.0) for a in self.accelerators)
+        return total_gpu_memory_gib(self.accelerators)
+
+
+def total_gpu_count(accelerators: Sequence[Accelerator]) -> int:
+    return sum(a.count for a in accelerators)
+
+
+def total_gpu_memory_gib(accelerators: Sequence[Accelerator]) -> float | None:
+    """Total accelerator memory, or None unless every accelerator declares its memory."""
+    if not accelerators or any(a.memory_gib is None for a in accelerators):
+        return None
+    return sum(a.count * (a.memory_gib or 0.0) for a in accelerators)
 
 
 def _uid_form(provider: Provider) -> str:

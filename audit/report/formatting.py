@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable
 
 from ..models import CoverageGap, Finding, Report, Severity, Suppression
+from ..summary import order_findings
 
 #: Most severe first; the order every renderer groups findings in.
 SEVERITY_ORDER: tuple[Severity, ...] = tuple(sorted(Severity, key=lambda s: s.rank, reverse=True))
@@ -35,8 +36,8 @@ def finite_or_zero(value: float) -> float:
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
-    """Severity (most severe first), then rule id, then resource uid; stable otherwise."""
-    return sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id, f.resource_uid))
+    """The report's own order (see audit.summary.order_findings), so every format agrees."""
+    return order_findings(list(findings))
 
 
 def active_findings(findings: Iterable[Finding]) -> list[Finding]:

@@ -29,9 +29,9 @@ def test_severity_order_is_most_severe_first() -> None:
     assert [s.value for s in SEVERITY_ORDER] == ["critical", "high", "medium", "low", "info"]
 
 
-def test_sort_is_by_severity_then_rule_then_resource(sample_findings: list) -> None:
+def test_sort_is_the_report_order_severity_then_largest_saving(sample_findings: list) -> None:
     ordered = sort_findings(reversed(sample_findings))
-    keys = [(-f.severity.rank, f.rule_id, f.resource_uid) for f in ordered]
+    keys = [(-f.severity.rank, -f.estimated_monthly_savings_usd, f.rule_id, f.resource_uid) for f in ordered]
     assert keys == sorted(keys)
     assert ordered[0].severity is Severity.CRITICAL
 
