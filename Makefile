@@ -13,7 +13,7 @@ setup: $(BIN)/python opa relink
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=77' wheel
 	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=strict
 
 # OPA is built from the Go module proxy at the version pinned in tools/opa/go.mod
