@@ -20,12 +20,14 @@ $(BIN)/python:
 # (a tools module: `go install opa@v` refuses OPA's replace directives).
 opa: $(OPA)
 $(OPA): tools/opa/go.mod tools/opa/go.sum
-	@if command -v go >/dev/null 2>&1; then \
-		cd tools/opa && GOFLAGS=-mod=mod go build -o ../../$(OPA) github.com/open-policy-agent/opa; \
+	@if [ -n "$$INFRAAUDIT_OPA" ]; then \
+		echo "using INFRAAUDIT_OPA=$$INFRAAUDIT_OPA"; ln -sf "$$INFRAAUDIT_OPA" $(OPA); \
+	elif command -v go >/dev/null 2>&1; then \
+		cd tools/opa && GOFLAGS=-mod=readonly go build -o ../../$(OPA) github.com/open-policy-agent/opa; \
 	elif command -v opa >/dev/null 2>&1; then \
 		echo "no Go toolchain; using opa found on PATH: $$(command -v opa)"; ln -sf "$$(command -v opa)" $(OPA); \
 	else \
-		echo "error: building OPA needs Go >= 1.24 (https://go.dev/dl/)."; \
+		echo "error: building OPA needs Go (https://go.dev/dl/; OPA 1.22 needs Go 1.26, which Go >= 1.21 fetches itself)."; \
 		echo "       Or install OPA yourself (https://www.openpolicyagent.org/docs/#running-opa) and put it on PATH"; \
 		echo "       or point INFRAAUDIT_OPA at it, then run 'make setup' again."; exit 1; \
 	fi
