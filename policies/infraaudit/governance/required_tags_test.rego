@@ -40,3 +40,9 @@ test_config_override if {
 	some f in required_tags.deny with input as fx.inventory([fx.resource]) with data.infraaudit.config.tagging.required as ["owner", "project"]
 	f.evidence.missing == ["project"]
 }
+
+test_without_unknown_list_denied if {
+	# A resource without an unknown list (not a preview): its values are all known.
+	some f in required_tags.deny with input as fx.inventory([object.remove(partial, {"unknown"})])
+	f.evidence.missing == ["cost-center", "team"]
+}

@@ -30,11 +30,12 @@ deny contains finding if {
 	accelerators := r.accelerators
 	accelerators[0]
 	util.active(r)
+	utilization := object.get(r, "utilization", null) # read by the idle check and (a), (b)
 
 	# An idle instance is reported by IA-GPU-001 (stop it), not downsized: not util.idle(r),
 	# as a comprehension evaluated in place (cheaper than a call with the whole resource).
 	count([1 |
-		m := r.utilization.gpu_percent
+		m := utilization.gpu_percent
 		m.p95 < conf.idle.p95_below_percent
 		m.max < conf.idle.max_below_percent
 		m.coverage >= conf.min_coverage
@@ -55,7 +56,7 @@ deny contains finding if {
 		# (a) Several GPUs with per-device telemetry, some idle (with enough coverage; a
 		# device without enough coverage counts as busy): the busy ones' memory is needed.
 		{"idle_devices": d |
-			devices := r.utilization.devices
+			devices := utilization.devices
 			count(devices) >= 2
 			below := c.idle_device_p95_below_percent
 			min_coverage := conf.min_coverage
@@ -78,7 +79,7 @@ deny contains finding if {
 		# (b) Peak GPU memory used (util.metric: with enough coverage) is a small share of
 		# the total.
 		{"peak_memory": d |
-			m := r.utilization.gpu_memory_used_gib
+			m := utilization.gpu_memory_used_gib
 			m.coverage >= conf.min_coverage
 			m.max < c.peak_memory_below_fraction * capacity
 			d := {

@@ -199,3 +199,9 @@ test_threshold_override if {
 		with data.infraaudit.config.oversized.precision_tag as "prec"
 	g.evidence.need_gib == 15.65
 }
+
+test_without_unknown_list_denied if {
+	# A resource without an unknown list (not a preview): its values are all known.
+	f := deny_one(object.remove(low_peak, {"unknown"}))
+	f.evidence.candidate_instance_type == "g4dn.xlarge"
+}

@@ -20,10 +20,11 @@ deny contains finding if {
 	# Read once per query, not per resource.
 	opt_out_tag := cfg.opt_out_tag
 	workload_tag := cfg.workload_tag
+	flag_tag := cfg.interruptible_tag
 	some r in input.resources
 	r.market == "on_demand"
 	unknown := object.get(r, "unknown", [])
-	reason := interruptible(r.tags, unknown)
+	reason := interruptible(object.get(r.tags, flag_tag, null), object.get(r.tags, workload_tag, null), unknown)
 	reason != false
 	r.provider != "onprem"
 	not util.unknown_in(unknown, "market")
@@ -55,15 +56,22 @@ deny contains finding if {
 spot_name := {"aws": "a spot instance", "gcp": "a Spot VM"}
 
 # Why the workload is interruptible (one reason, the explicit tag first), else false. By
-# the tags and unknown paths rather than the resource, and false rather than undefined,
-# so that OPA's function cache answers it for the tag sets it has seen (it caches only
-# defined results).
-interruptible(tags, unknown) := sprintf("it is tagged %s=true", [cfg.interruptible_tag]) if {
-	lower(trim_space(util.tag_in(tags, unknown, cfg.interruptible_tag))) == "true"
+# the two tag values (null when absent) and the unknown paths rather than the resource,
+# and false rather than undefined, so that OPA's function cache answers most calls (it
+# caches only defined results).
+interruptible(flag, workload, unknown) := sprintf("it is tagged %s=true", [cfg.interruptible_tag]) if {
+	lower(trim_space(known_tag(flag, unknown, cfg.interruptible_tag))) == "true"
 } else := sprintf("its %s tag is %q", [cfg.workload_tag, w]) if {
-	w := util.tag_in(tags, unknown, cfg.workload_tag)
+	w := known_tag(workload, unknown, cfg.workload_tag)
 	interruptible_workloads[lower(trim_space(w))]
 } else := false
+
+# util.tag for a value read with object.get(r.tags, key, null).
+known_tag(value, unknown, key) := value if {
+	value != null
+	not util.unknown_in(unknown, "tags")
+	not util.unknown_in(unknown, concat(".", ["tags", key]))
+}
 
 interruptible_workloads := {lower(x) | some x in cfg.interruptible_workloads}
 

@@ -95,3 +95,8 @@ test_config_override if {
 	count(spot.deny) == 0 with input as fx.inventory([object.union(flagged, {"tags": {"no-spot": "true"}})])
 		with data.infraaudit.config.spot.opt_out_tag as "no-spot"
 }
+
+test_without_unknown_list_denied if {
+	# A resource without an unknown list (not a preview): its values are all known.
+	count(spot.deny) == 1 with input as fx.inventory([object.remove(batch, {"unknown"})])
+}

@@ -25,17 +25,18 @@ deny contains finding if {
 	not r.utilization.gpu_percent
 	r.state == "running"
 	r.source == "scan"
-	r.accelerators[0] # util.has_gpu, inlined: evaluated per resource
+	accelerators := r.accelerators
+	accelerators[0] # util.has_gpu, inlined: evaluated per resource
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf(
 			"%s (%s, %s) reported no GPU utilisation over the lookback window; install %s.",
-			[r.uid, r.instance_type, util.accelerators_text(r), agents[r.provider]],
+			[r.uid, r.instance_type, util.accelerators_label(accelerators), agents[r.provider]],
 		),
 		"evidence": {
 			"provider": r.provider,
 			"instance_type": r.instance_type,
-			"gpu_count": util.gpu_count(r),
+			"gpu_count": util.accelerators_count(accelerators),
 			"gpu_percent": null,
 		},
 		"recommendation": sprintf(

@@ -62,3 +62,30 @@ test_family if {
 	mixed := fx.with_({"accelerators": [{"model": "A10G", "count": 1}, {"model": "Inferentia2", "count": 1}]})
 	not catalog.resource_family(mixed)
 }
+
+test_market_key_and_price_at if {
+	catalog.market_key("spot") == "spot"
+	catalog.market_key("on_demand") == "on_demand"
+	catalog.market_key("reserved") == "on_demand"
+	catalog.price_at(fx.resource, "spot") == 1.9937
+	catalog.price_at(fx.resource, "on_demand") == 5.672
+	no_cost := fx.without({"cost"})
+	not catalog.price_at(no_cost, "on_demand")
+	catalog.price_at(no_cost, "on_demand") == 5.672 with data.infraaudit.catalog as fx.catalog
+	catalog.price_key(fx.without({"unknown"})) == "on_demand"
+}
+
+test_cheaper if {
+	ranked := [[0.5, "a", 0, 16], [1, "b", 1, 24], [3, "c", 2, 48]]
+	catalog.cheaper(ranked, 2) == [[0.5, "a", 0, 16], [1, "b", 1, 24]]
+	catalog.cheaper(ranked, 0.5) == []
+	catalog.cheaper([], 2) == []
+}
+
+test_accelerators_family if {
+	catalog.accelerators_family([{"model": "A10G", "count": 4}]) == "nvidia"
+	catalog.accelerators_family([{"model": "A10G", "count": 1}, {"model": "L4", "count": 1}]) == "nvidia"
+	not catalog.accelerators_family([{"model": "A10G", "count": 1}, {"model": "T4g", "count": 1}])
+	not catalog.accelerators_family([])
+	not catalog.resource_family(fx.without({"accelerators"}))
+}

@@ -32,7 +32,9 @@ accelerators_count(accelerators) := n if {
 } else := sum([a.count | some a in accelerators])
 
 # "8 x A100" (several models joined with " + ").
-accelerators_text(r) := concat(" + ", [sprintf("%v x %s", [a.count, a.model]) | some a in r.accelerators])
+accelerators_text(r) := accelerators_label(object.get(r, "accelerators", []))
+
+accelerators_label(accelerators) := concat(" + ", [sprintf("%v x %s", [a.count, a.model]) | some a in accelerators])
 
 # Total accelerator memory in GiB, only when every accelerator declares its memory.
 gpu_memory_total(r) := accelerators_memory(object.get(r, "accelerators", []))

@@ -116,3 +116,40 @@ test_fixed if {
 	util.fixed(7e9, 1) == "7000000000.0"
 	util.fixed(4140.56, 3) == "4140.560"
 }
+
+test_accelerator_helpers if {
+	util.accelerators_count([{"model": "A10G", "count": 4}]) == 4
+	util.accelerators_count([{"model": "A10G", "count": 4}, {"model": "L4", "count": 1}]) == 5
+	util.accelerators_count([]) == 0
+	util.accelerators_memory([{"model": "L4", "count": 2, "memory_gib": 22.35}]) == 44.7
+	not util.accelerators_memory([])
+	util.accelerators_label([{"model": "A10G", "count": 4}, {"model": "L4", "count": 1}]) == "4 x A10G + 1 x L4"
+	util.gpu_count(fx.without({"accelerators"})) == 0
+	util.accelerators_text(fx.without({"accelerators"})) == ""
+}
+
+test_unknown_in if {
+	util.unknown_in(["tags"], "tags.owner")
+	util.unknown_in(["tags.owner"], "tags.owner")
+	util.unknown_in(["region"], "region")
+	not util.unknown_in(["tags.team"], "tags.owner")
+	not util.unknown_in(["tags.own"], "tags.owner")
+	not util.unknown_in([], "region")
+
+	# Defined (false) when not unknown, so that OPA caches the answer.
+	util.unknown_in([], "region") == false
+	util.unknown_path(fx.with_({"unknown": ["region"]}), "region")
+	not util.unknown_path(fx.resource, "region")
+	not util.unknown_path(fx.without({"unknown"}), "region")
+}
+
+test_tag_in if {
+	util.tag_in({"owner": "alice"}, [], "owner") == "alice"
+	not util.tag_in({"owner": "alice"}, [], "team")
+	not util.tag_in({"owner": "alice"}, ["tags"], "owner")
+	not util.tag_in({"owner": "alice"}, ["tags.owner"], "owner")
+	util.tag_in({"owner": "alice"}, ["tags.team"], "owner") == "alice"
+
+	# A resource without an unknown list: every value is known.
+	util.tag(fx.without({"unknown"}), "owner") == "alice"
+}

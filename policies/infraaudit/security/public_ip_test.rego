@@ -36,3 +36,8 @@ test_preview_and_gcp_denied if {
 	some f in public_ip.deny with input as fx.inventory([p])
 	contains(f.recommendation, "Identity-Aware Proxy")
 }
+
+test_without_unknown_list_denied if {
+	# A resource without an unknown list (not a preview): its values are all known.
+	count(public_ip.deny) == 1 with input as fx.inventory([object.remove(exposed, {"unknown"})])
+}
