@@ -89,7 +89,6 @@ def breakdown(path: Path) -> dict[str, float]:
     enriched = timed("enrich_s", lambda: enrich(inventory, catalog))
     data = policy_data(settings, catalog)
     with LocalOpaServer(library.opa, library.load_paths, data) as server:
-        timings["opa_start_s"] = 0.0
         endpoint = OpaEndpoint("127.0.0.1", server.port or 0)
         findings = timed("evaluate_s", lambda: PolicyEngine(endpoint, policies).evaluate(enriched))
     with paused_gc():  # as run_scan does
