@@ -1,6 +1,6 @@
 """Policy engine: real OPA over its REST API (a private local server or a remote one)."""
 
-from .binary import find_opa, opa_version
+from .binary import find_opa
 from .evaluate import OpaEndpoint, PolicyEngine
 from .library import PolicyLibrary, builtin_policy_root
 from .server import LocalOpaServer
@@ -12,5 +12,4 @@ __all__ = [
     "PolicyLibrary",
     "builtin_policy_root",
     "find_opa",
-    "opa_version",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -32,12 +31,3 @@ def find_opa(environ: dict[str, str] | None = None) -> Path:
     if on_path:
         return Path(on_path)
     raise EngineError(f"the OPA binary was not found: {INSTALL_HINT}")
-
-
-def opa_version(opa: Path) -> str:
-    try:
-        out = subprocess.run([str(opa), "version"], capture_output=True, text=True, timeout=30, check=True).stdout
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise EngineError(f"cannot run {opa}: {exc}") from exc
-    first = out.splitlines()[0] if out else ""
-    return first.removeprefix("Version:").strip() or "unknown"

@@ -78,9 +78,6 @@ class PolicyLibrary:
             self._policies = self._read_metadata()
         return self._policies
 
-    def by_package(self) -> dict[str, PolicyMeta]:
-        return {p.package: p for p in self.policies}
-
     def revision(self, policy_data: dict[str, Any]) -> str:
         """Content hash of the rules and the data they are served with; a remote OPA must match it."""
         digest = hashlib.sha256()
