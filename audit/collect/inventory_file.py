@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..config import describe_validation_error, read_text_file
+from ..config import decode_text, describe_validation_error, read_text_file
 from ..errors import InputError
 from ..gcpause import paused_gc
 from ..models import Inventory
@@ -17,13 +17,7 @@ STDIN = Path("-")
 
 def load_inventory(path: Path) -> Inventory:
     if path == STDIN:
-        raw = sys.stdin.buffer.read()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"inventory on stdin is not UTF-8 text (byte {exc.start})") from exc
-        if not text.strip():
-            raise InputError("inventory on stdin is empty")
+        text = decode_text(sys.stdin.buffer.read(), label="inventory on stdin", error=InputError)
         name = "<stdin>"
     else:
         text = read_text_file(path, what="inventory file", error=InputError)

@@ -1,6 +1,13 @@
 """Configuration: the validated `infraaudit.yaml` and its waivers."""
 
-from .loader import DEFAULT_CONFIG_NAME, describe_validation_error, find_config, load_settings, read_text_file
+from .loader import (
+    DEFAULT_CONFIG_NAME,
+    decode_text,
+    describe_validation_error,
+    find_config,
+    load_settings,
+    read_text_file,
+)
 from .settings import Settings, Waiver
 from .waivers import apply_waivers, check_waiver_rules, expired_waivers
 
@@ -9,6 +16,7 @@ __all__ = [
     "Settings",
     "Waiver",
     "apply_waivers",
+    "decode_text",
     "check_waiver_rules",
     "describe_validation_error",
     "expired_waivers",

@@ -65,10 +65,15 @@ def read_text_file(path: Path, *, what: str, error: type[Exception]) -> str:
         raise error(f"{what} {path} is a directory") from exc
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {exc.strerror}") from exc
+    return decode_text(raw, label=f"{what} {path}", error=error)
+
+
+def decode_text(raw: bytes, *, label: str, error: type[Exception]) -> str:
+    """UTF-8 text (a BOM is allowed) that is not blank, or one clear error naming `label`."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise error(f"{what} {path} is not UTF-8 text (byte {exc.start})") from exc
+        raise error(f"{label} is not UTF-8 text (byte {exc.start})") from exc
     if not text.strip():
-        raise error(f"{what} {path} is empty")
+        raise error(f"{label} is empty")
     return text
