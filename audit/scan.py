@@ -3,7 +3,8 @@ waivers, assemble the report. Orchestrates layer-3 modules, so only the CLI impo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +40,19 @@ def policy_data(settings: Settings, catalog: Catalog) -> dict[str, Any]:
     return {"config": settings.policy_data(), "catalog": catalog.policy_data()}
 
 
+@contextmanager
+def _opa_endpoint(library: PolicyLibrary, data: dict[str, Any], options: EngineOptions) -> Iterator[OpaEndpoint]:
+    """The remote OPA (after checking it serves this library), or a private server for the scan."""
+    if options.opa_url:
+        endpoint = OpaEndpoint.from_url(options.opa_url, options.opa_token, options.timeout_s)
+        endpoint.check_revision(library.revision(data))
+        yield endpoint
+        return
+    with LocalOpaServer(library.opa, library.load_paths, data) as server:
+        assert server.port is not None
+        yield OpaEndpoint("127.0.0.1", server.port, timeout_s=options.timeout_s)
+
+
 def run_scan(
     inventory: Inventory,
     settings: Settings,
@@ -53,16 +67,9 @@ def run_scan(
     check_waiver_rules(settings.waivers, (p.id for p in policies))
     enriched = enrich(inventory, catalog)
     data = policy_data(settings, catalog)
-    engine_kwargs: dict[str, Any] = {"chunk_size": options.chunk_size, "workers": options.workers}
-    if options.opa_url:
-        endpoint = OpaEndpoint.from_url(options.opa_url, options.opa_token, options.timeout_s)
-        endpoint.check_revision(library.revision(data))
-        findings = PolicyEngine(endpoint, policies, **engine_kwargs).evaluate(enriched, progress)
-    else:
-        with LocalOpaServer(library.opa, library.load_paths, data) as server:
-            assert server.port is not None
-            endpoint = OpaEndpoint("127.0.0.1", server.port, timeout_s=options.timeout_s)
-            findings = PolicyEngine(endpoint, policies, **engine_kwargs).evaluate(enriched, progress)
+    with _opa_endpoint(library, data, options) as endpoint:
+        engine = PolicyEngine(endpoint, policies, chunk_size=options.chunk_size, workers=options.workers)
+        findings = engine.evaluate(enriched, progress)
     stamp = now()
     with paused_gc():
         findings = apply_waivers(findings, settings.waivers, stamp.date())

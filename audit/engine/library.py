@@ -135,7 +135,7 @@ def _inspect(opa: Path, folder: Path) -> dict[str, Any]:
     except (OSError, subprocess.SubprocessError) as exc:
         raise PolicyError(f"cannot run opa inspect on {folder}: {exc}") from exc
     if done.returncode != 0:
-        raise PolicyError(_first_opa_error(done.stderr or done.stdout, folder))
+        raise PolicyError(opa_error_line(done.stderr or done.stdout, folder))
     try:
         report: dict[str, Any] = json.loads(done.stdout)
     except json.JSONDecodeError as exc:
@@ -146,7 +146,7 @@ def _inspect(opa: Path, folder: Path) -> dict[str, Any]:
 _OPA_LOCATED_ERROR = re.compile(r"(\S+\.rego:\d+): (rego_\w+: .*)")
 
 
-def _first_opa_error(text: str, folder: Path) -> str:
+def opa_error_line(text: str, folder: Path) -> str:
     """The first 'file:line: rego_xxx_error: message' OPA reported, from JSON or text output."""
     try:
         payload = json.loads(text)

@@ -19,7 +19,7 @@ from typing import Any
 from opa_client.opa import OpaClient
 
 from ..errors import EngineError
-from .library import TEST_SUFFIX, _first_opa_error
+from .library import TEST_SUFFIX, opa_error_line
 
 STARTUP_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
@@ -136,4 +136,4 @@ def _startup_error(output: str) -> str:
     lines = [line for line in output.splitlines() if line.strip() and "root privileges" not in line]
     if not lines:
         return "OPA exited during startup without a message"
-    return _first_opa_error("\n".join(lines), Path("."))
+    return opa_error_line("\n".join(lines), Path("."))
