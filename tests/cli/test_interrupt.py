@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from infraaudit.audit.models import Inventory
-from infraaudit_testing import gpu_resource
+from infraaudit_testing import gpu_resource, process_alive
 
 SLOW_RULE = """# METADATA
 # title: Slow
@@ -37,13 +37,6 @@ def _opa_children(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children")
     pids = [int(p) for p in children.read_text().split()] if children.exists() else []
     return [p for p in pids if "opa" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
 
 
 @pytest.fixture
@@ -79,7 +72,7 @@ def test_interrupt_stops_opa(slow_scan, signum: int, code: int) -> None:
     _, err = process.communicate(timeout=30)
     assert process.returncode == code, err
     assert b"Traceback" not in err
-    assert not _alive(opa_pid)
+    assert not process_alive(opa_pid)
 
 
 def test_sigkill_of_infraaudit_still_stops_opa(slow_scan) -> None:
@@ -87,6 +80,6 @@ def test_sigkill_of_infraaudit_still_stops_opa(slow_scan) -> None:
     process.kill()
     process.wait(timeout=10)
     deadline = time.monotonic() + 10
-    while _alive(opa_pid) and time.monotonic() < deadline:
+    while process_alive(opa_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(opa_pid)
+    assert not process_alive(opa_pid)

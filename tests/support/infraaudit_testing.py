@@ -28,3 +28,11 @@ def gpu_resource(**overrides: Any) -> Resource:
     }
     fields.update(overrides)
     return Resource.model_validate(fields)
+
+
+def process_alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie (a zombie still answers kill(pid, 0))."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] not in ("Z", "X")
+    except FileNotFoundError:
+        return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Sequence
@@ -15,7 +14,7 @@ from infraaudit.audit.config import Settings
 from infraaudit.audit.engine import LocalOpaServer, OpaEndpoint, PolicyEngine, PolicyLibrary
 from infraaudit.audit.errors import EngineError, PolicyError
 from infraaudit.audit.models import Finding, Inventory
-from infraaudit_testing import gpu_resource
+from infraaudit_testing import gpu_resource, process_alive
 
 DATA: dict[str, Any] = {"config": Settings().policy_data(), "catalog": {"snapshot_date": "test", "offers": {}}}
 
@@ -154,7 +153,7 @@ def test_server_is_stopped_on_exceptions(opa_path: Path) -> None:
     with pytest.raises(RuntimeError), LocalOpaServer(opa_path, library.load_paths, DATA) as server:
         pid = server.pid
         raise RuntimeError("boom")
-    assert pid is not None and not _alive(pid)
+    assert pid is not None and not process_alive(pid)
 
 
 def test_remote_opa_serving_the_bundle(opa_path: Path, tmp_path: Path) -> None:
@@ -179,18 +178,6 @@ def test_unreachable_remote_opa_fails_closed() -> None:
 def test_bad_opa_url(url: str) -> None:
     with pytest.raises(EngineError, match="--opa-url"):
         OpaEndpoint.from_url(url)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie still answers kill(0): check its state
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 class _remote_opa:  # noqa: N801 - used as a context manager like a function
