@@ -67,7 +67,7 @@ def config_option(func: F) -> F:
     )(func)
 
 
-def write_output(text: str, output: Path | None) -> None:
+def write_output(text: str, output: Path | None, what: str = "report") -> None:
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
         return
@@ -75,7 +75,7 @@ def write_output(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InfraauditError(f"cannot write {output}: {exc.strerror}") from exc
-    click.echo(f"report written to {output}", err=True)
+    click.echo(f"{what} written to {output}", err=True)
 
 
 def fails_gate(findings: list[Finding], fail_on: str) -> bool:
@@ -95,7 +95,7 @@ def scan_exit_code(report: Report, fail_on: str, allow_partial: bool) -> ExitCod
 
 
 @contextmanager
-def progress_status(message: str) -> Iterator[Callable[[int, int], None]]:
+def progress_status(message: str, unit: str = "resources") -> Iterator[Callable[[int, int], None]]:
     """A spinner on stderr when it is a terminal; silent in CI logs and pipes."""
     if not sys.stderr.isatty():
         yield lambda done, total: None
@@ -104,6 +104,6 @@ def progress_status(message: str) -> Iterator[Callable[[int, int], None]]:
     with console.status(message) as status:
 
         def update(done: int, total: int) -> None:
-            status.update(f"{message} {done:,}/{total:,} resources")
+            status.update(f"{message} {done:,}/{total:,} {unit}")
 
         yield update

@@ -15,6 +15,7 @@ from infraaudit.audit.version import tool_version
 
 from .catalog import catalog
 from .completion import completion
+from .permissions import permissions
 from .policies import policies
 from .scan import scan
 
@@ -36,6 +37,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 cli.add_command(scan)
 cli.add_command(policies)
 cli.add_command(catalog)
+cli.add_command(permissions)
 cli.add_command(completion)
 
 

@@ -26,15 +26,21 @@ from .common import (
     warn,
     write_output,
 )
+from .live import aws_options, aws_spec, collect_aws_inventory
 
 
 @click.command()
 @click.option(
     "--inventory",
     "inventory_path",
-    required=True,
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-    help="Inventory JSON to audit ('-' reads stdin). Live providers come with --aws/--gcp.",
+    help="Inventory JSON to audit ('-' reads stdin), instead of a live scan.",
+)
+@aws_options
+@click.option(
+    "--save-inventory",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the collected inventory JSON to FILE (re-audit it later with --inventory).",
 )
 @config_option
 @policy_dir_option
@@ -58,7 +64,15 @@ from .common import (
     help="Price catalog JSON (default: the snapshot shipped with infraaudit).",
 )
 def scan(
-    inventory_path: Path,
+    inventory_path: Path | None,
+    use_aws: bool,
+    profiles: tuple[str, ...],
+    role_arns: tuple[str, ...],
+    org_role: str | None,
+    regions: tuple[str, ...],
+    endpoint_url: str | None,
+    concurrency: int,
+    save_inventory: Path | None,
     config_path: Path | None,
     policy_dirs: tuple[Path, ...],
     fmt: str,
@@ -70,10 +84,24 @@ def scan(
     opa_timeout: float,
     catalog_path: Path | None,
 ) -> int:
-    """Audit GPU resources against the policy library."""
+    """Audit GPU resources against the policy library: live AWS accounts (--aws) or an inventory file."""
+    aws_given = bool(profiles or role_arns or org_role or regions or endpoint_url)
+    if aws_given and not use_aws:
+        raise click.UsageError("--profile, --role-arn, --org-role, --regions and --endpoint-url need --aws")
+    if (inventory_path is None) == (not use_aws):
+        raise click.UsageError("give exactly one source: --inventory FILE or --aws")
+    spec = aws_spec(profiles, role_arns, org_role, regions, endpoint_url) if use_aws else None
     settings = load_settings(find_config(config_path, Path.cwd()))
     catalog = Catalog.load(catalog_path)
-    inventory = load_inventory(inventory_path)
+    if spec is not None:
+        inventory, _ = collect_aws_inventory(spec, settings, catalog, concurrency)
+        artifact = "aws"
+    else:
+        assert inventory_path is not None
+        inventory = load_inventory(inventory_path)
+        artifact = "stdin" if str(inventory_path) == "-" else _relative_uri(inventory_path)
+    if save_inventory is not None:
+        write_output(inventory.model_dump_json(exclude_none=True, indent=1), save_inventory, what="inventory")
     today = datetime.now(UTC).date()
     for waiver in expired_waivers(settings.waivers, today):
         warn(f"waiver for {waiver.rule} on {waiver.resource} expired on {waiver.expires}; it no longer applies")
@@ -84,7 +112,6 @@ def scan(
         )
     output_format = OutputFormat(fmt)
     color = output is None and output_format is OutputFormat.TABLE and sys.stdout.isatty()
-    artifact = "stdin" if str(inventory_path) == "-" else _relative_uri(inventory_path)
     write_output(render(report, output_format, color=color, artifact_uri=artifact), output)
     code = scan_exit_code(report, fail_on, allow_partial)
     if report.gaps:

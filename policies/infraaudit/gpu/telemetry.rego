@@ -27,6 +27,9 @@ deny contains finding if {
 	r.source == "scan"
 	accelerators := r.accelerators
 	accelerators[0] # util.has_gpu, inlined: evaluated per resource
+
+	# The collector could not read telemetry (a coverage gap): unknown, not absent.
+	not util.unknown_in(object.get(r, "unknown", []), "utilization")
 	finding := {
 		"resource_uid": r.uid,
 		"message": sprintf(

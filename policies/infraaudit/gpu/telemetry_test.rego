@@ -50,3 +50,8 @@ test_not_judged if {
 	count(telemetry.deny) == 0 with input as fx.inventory([object.union(blind, {"accelerators": []})])
 	count(telemetry.deny) == 0 with input as fx.inventory([fx.preview])
 }
+
+# The collector could not read CloudWatch (a coverage gap): no "install the agent" finding.
+test_unreadable_telemetry_not_judged if {
+	count(telemetry.deny) == 0 with input as fx.inventory([object.union(blind, {"unknown": ["utilization"]})])
+}

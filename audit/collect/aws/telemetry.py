@@ -1,0 +1,238 @@
+"""CloudWatch telemetry: CloudWatch-agent GPU metrics and EC2 CPU, fetched in bulk.
+
+Series are discovered with ListMetrics (one paginated listing per metric name, not per
+instance), then fetched with GetMetricData, 500 queries per call, at an hourly period over
+the lookback window. Averages, p95, maxima, sample counts and coverage are computed here
+from the hourly averages, per GPU and per instance. No series means no data (None), never 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ...models import DeviceUtilization, MetricSummary, Utilization
+
+AGENT_NAMESPACE = "CWAgent"
+GPU_UTILIZATION = "nvidia_smi_utilization_gpu"  # percent
+GPU_MEMORY_USED = "nvidia_smi_memory_used"  # MiB, as nvidia-smi reports it
+GPU_MEMORY_TOTAL = "nvidia_smi_memory_total"  # MiB
+EC2_NAMESPACE = "AWS/EC2"
+CPU_UTILIZATION = "CPUUtilization"
+MAX_QUERIES_PER_CALL = 500  # the GetMetricData limit
+PERIOD_S = 3600
+MIB_PER_GIB = 1024.0
+
+
+@dataclass(frozen=True)
+class Window:
+    """The lookback window, aligned to whole hours so every period is complete."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def ending(cls, now: datetime, days: int) -> Window:
+        end = now.replace(minute=0, second=0, microsecond=0)
+        return cls(end - timedelta(days=days), end)
+
+    @property
+    def hours(self) -> int:
+        return int((self.end - self.start).total_seconds() // PERIOD_S)
+
+    @property
+    def days(self) -> float:
+        return self.hours / 24
+
+
+@dataclass(frozen=True)
+class Query:
+    """One series to fetch: which instance/GPU/metric it answers, and its CloudWatch identity."""
+
+    instance_id: str
+    device: int | None  # GPU index from the agent's `index` dimension; None for instance-level series
+    metric: str
+    namespace: str
+    dimensions: tuple[tuple[str, str], ...]
+    stat: str = "Average"
+
+    def metric_stat(self) -> dict[str, Any]:
+        return {
+            "Metric": {
+                "Namespace": self.namespace,
+                "MetricName": self.metric,
+                "Dimensions": [{"Name": name, "Value": value} for name, value in self.dimensions],
+            },
+            "Period": PERIOD_S,
+            "Stat": self.stat,
+        }
+
+
+Hourly = dict[datetime, float]
+
+
+def list_gpu_queries(cloudwatch: Any, instance_ids: set[str], metrics: Sequence[str]) -> list[Query]:
+    """The agent's GPU series of these instances. The agent's dimensions vary with its config
+    (index, name, arch, host...), so the series are discovered rather than guessed."""
+    paginator = cloudwatch.get_paginator("list_metrics")
+    queries: dict[tuple[str, tuple[tuple[str, str], ...]], Query] = {}
+    for metric in metrics:
+        for page in paginator.paginate(Namespace=AGENT_NAMESPACE, MetricName=metric):
+            for listed in page.get("Metrics", []):
+                # Kept in the listed order: CloudWatch ignores the order, emulators may not.
+                dimensions = tuple((d["Name"], d["Value"]) for d in listed.get("Dimensions", []))
+                found = dict(dimensions)
+                instance_id = found.get("InstanceId")
+                if instance_id not in instance_ids:
+                    continue
+                stat = "Maximum" if metric == GPU_MEMORY_TOTAL else "Average"
+                device = _device(found.get("index"))
+                key = (metric, tuple(sorted(dimensions)))  # a series listed twice is fetched once
+                queries.setdefault(key, Query(instance_id, device, metric, AGENT_NAMESPACE, dimensions, stat))
+    return list(queries.values())
+
+
+def _device(index: str | None) -> int | None:
+    return int(index) if index is not None and index.isdigit() else None
+
+
+def cpu_queries(instance_ids: Iterable[str]) -> list[Query]:
+    return [
+        Query(instance_id, None, CPU_UTILIZATION, EC2_NAMESPACE, (("InstanceId", instance_id),))
+        for instance_id in sorted(instance_ids)
+    ]
+
+
+def batches(queries: Sequence[Query], size: int = MAX_QUERIES_PER_CALL) -> Iterator[Sequence[Query]]:
+    for start in range(0, len(queries), size):
+        yield queries[start : start + size]
+
+
+class MetricDataError(Exception):
+    """GetMetricData answered a query with an error status instead of data."""
+
+
+def fetch(cloudwatch: Any, queries: Sequence[Query], window: Window) -> list[Hourly]:
+    """Hourly values of every query (same order), 500 queries per call, pages followed."""
+    paginator = cloudwatch.get_paginator("get_metric_data")
+    results: list[Hourly] = [{} for _ in queries]
+    for offset, batch in _offsets(queries):
+        request = [
+            {"Id": f"q{i}", "MetricStat": query.metric_stat(), "ReturnData": True} for i, query in enumerate(batch)
+        ]
+        pages = paginator.paginate(
+            MetricDataQueries=request, StartTime=window.start, EndTime=window.end, ScanBy="TimestampAscending"
+        )
+        for page in pages:
+            for result in page.get("MetricDataResults", []):
+                if result.get("StatusCode") in ("Forbidden", "InternalError"):
+                    raise MetricDataError(f"{result.get('StatusCode')}: {result.get('Messages') or 'no data returned'}")
+                series = results[offset + int(result["Id"][1:])]
+                series.update(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
+    return results
+
+
+def _offsets(queries: Sequence[Query]) -> Iterator[tuple[int, Sequence[Query]]]:
+    offset = 0
+    for batch in batches(queries):
+        yield offset, batch
+        offset += len(batch)
+
+
+def summarize(values: Iterable[float], window: Window) -> MetricSummary | None:
+    """avg, p95 (nearest rank), max of hourly values; coverage = samples / hours in the window."""
+    ordered = sorted(max(0.0, v) for v in values if math.isfinite(v))
+    if not ordered:
+        return None
+    n = len(ordered)
+    return MetricSummary(
+        avg=round(sum(ordered) / n, 3),
+        p95=round(ordered[max(0, math.ceil(0.95 * n) - 1)], 3),
+        max=round(ordered[-1], 3),
+        samples=n,
+        coverage=round(min(1.0, n / window.hours), 4),
+        window_days=round(window.days, 3),
+    )
+
+
+@dataclass
+class InstanceSeries:
+    """Everything fetched for one instance, merged across series that share a GPU index."""
+
+    gpu: dict[int | None, Hourly]
+    memory_mib: dict[int | None, Hourly]
+    memory_total_mib: dict[int | None, Hourly]
+    cpu: Hourly
+
+
+def group_by_instance(queries: Sequence[Query], values: Sequence[Hourly]) -> dict[str, InstanceSeries]:
+    grouped: dict[str, InstanceSeries] = defaultdict(lambda: InstanceSeries({}, {}, {}, {}))
+    for query, hourly in zip(queries, values, strict=True):
+        series = grouped[query.instance_id]
+        if query.metric == CPU_UTILIZATION:
+            series.cpu.update(hourly)
+            continue
+        target = {
+            GPU_UTILIZATION: series.gpu,
+            GPU_MEMORY_USED: series.memory_mib,
+            GPU_MEMORY_TOTAL: series.memory_total_mib,
+        }[query.metric]
+        # Several series for one GPU (the agent's config changed): union of their hours.
+        target.setdefault(query.device, {}).update(hourly)
+    return dict(grouped)
+
+
+def utilization(series: InstanceSeries | None, window: Window) -> Utilization | None:
+    if series is None:
+        return None
+    devices = sorted(index for index in series.gpu if index is not None)
+    per_device = [
+        DeviceUtilization(
+            index=index,
+            gpu_percent=summary,
+            memory_used_gib=summarize(_gib(series.memory_mib.get(index, {})), window),
+        )
+        for index in devices
+        if (summary := summarize(series.gpu[index].values(), window)) is not None
+    ]
+    gpu = series.gpu.get(None) or _combine(series.gpu, devices, mean=True)
+    memory = series.memory_mib.get(None) or _combine(series.memory_mib, devices, mean=False)
+    gpu_summary = summarize(gpu.values(), window)
+    cpu_summary = summarize(series.cpu.values(), window)
+    if gpu_summary is None and cpu_summary is None:
+        return None
+    return Utilization(
+        gpu_percent=gpu_summary,
+        gpu_memory_used_gib=summarize(_gib(memory), window),
+        cpu_percent=cpu_summary,
+        devices=per_device,
+        uptime_fraction=round(min(1.0, len(series.cpu) / window.hours), 4) if series.cpu else None,
+    )
+
+
+def _combine(by_device: Mapping[int | None, Hourly], devices: Sequence[int], *, mean: bool) -> Hourly:
+    """Per hour across GPUs: the mean for utilisation, the sum for memory in use."""
+    per_hour: dict[datetime, list[float]] = defaultdict(list)
+    for index in devices:
+        for stamp, value in by_device.get(index, {}).items():
+            per_hour[stamp].append(value)
+    return {stamp: (sum(v) / len(v) if mean else sum(v)) for stamp, v in per_hour.items()}
+
+
+def _gib(hourly: Hourly) -> list[float]:
+    return [value / MIB_PER_GIB for value in hourly.values()]
+
+
+def device_memory_gib(series: InstanceSeries | None) -> dict[int, float]:
+    """Per-GPU memory from nvidia_smi_memory_total, for types whose GPU memory is unknown."""
+    if series is None:
+        return {}
+    return {
+        index: max(hourly.values()) / MIB_PER_GIB
+        for index, hourly in series.memory_total_mib.items()
+        if index is not None and hourly
+    }

@@ -1,0 +1,92 @@
+"""Options and helpers for the live collectors (`scan --aws`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import click
+
+from infraaudit.audit.catalog import Catalog
+from infraaudit.audit.collect.aws import AwsScanOptions, AwsTargetSpec, collect_aws
+from infraaudit.audit.config import Settings
+from infraaudit.audit.models import Inventory
+
+from .common import progress_status
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def split_regions(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """--regions us-east-1,eu-west-1 and repeated --regions both work; order kept, duplicates dropped."""
+    regions = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    return tuple(dict.fromkeys(regions))
+
+
+AWS_OPTIONS: list[Callable[[F], F]] = [
+    click.option("--aws", "use_aws", is_flag=True, help="Scan live AWS accounts (read-only)."),
+    click.option("--profile", "profiles", multiple=True, metavar="NAME", help="AWS profile to scan. Repeatable."),
+    click.option(
+        "--role-arn",
+        "role_arns",
+        multiple=True,
+        metavar="ARN",
+        help="Assume ARN and scan its account. Repeatable.",
+    ),
+    click.option(
+        "--org-role",
+        metavar="NAME",
+        help="Scan every active account of the AWS Organization through role NAME in each.",
+    ),
+    click.option(
+        "--regions",
+        multiple=True,
+        callback=split_regions,
+        metavar="LIST",
+        help="Comma-separated regions (default: the account's enabled regions).",
+    ),
+    click.option("--endpoint-url", metavar="URL", help="AWS endpoint override (emulators, private endpoints)."),
+    click.option(
+        "--concurrency",
+        type=click.IntRange(1, 64),
+        default=8,
+        show_default=True,
+        help="Account×region pairs scanned in parallel.",
+    ),
+]
+
+
+def aws_options(func: F) -> F:
+    for option in reversed(AWS_OPTIONS):
+        func = option(func)
+    return func
+
+
+def aws_spec(
+    profiles: tuple[str, ...],
+    role_arns: tuple[str, ...],
+    org_role: str | None,
+    regions: tuple[str, ...],
+    endpoint_url: str | None,
+) -> AwsTargetSpec:
+    try:
+        return AwsTargetSpec(profiles, role_arns, org_role, regions, endpoint_url)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def collect_aws_inventory(
+    spec: AwsTargetSpec, settings: Settings, catalog: Catalog, concurrency: int
+) -> tuple[Inventory, dict[str, int]]:
+    options = AwsScanOptions(lookback_days=settings.lookback_days, max_workers=concurrency)
+    with progress_status("Scanning AWS", unit="account-regions") as progress:
+        result = collect_aws(spec, catalog, now=datetime.now(UTC), options=options, progress=progress)
+    inventory = result.inventory
+    calls = sum(result.api_calls.values())
+    click.echo(
+        f"aws: {len(inventory.coverage.accounts)} account(s), {len(inventory.coverage.regions)} region(s), "
+        f"{len(inventory.resources)} GPU instance(s), {calls} API call(s), {len(inventory.gaps)} gap(s)",
+        err=True,
+    )
+    return inventory, result.api_calls
