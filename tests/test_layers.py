@@ -27,8 +27,9 @@ ALLOWED: dict[str, set[str]] = {
     "scan": BASE | LAYER_2 | LAYER_3,
     "__init__": set(),
 }
+CLOUD_SDKS = {"boto3", "botocore", "google"}
 THIRD_PARTY = {"pydantic", "pydantic_core", "yaml", "rich", "requests", "opa_client", "click", "pulumi",
-               "pulumi_aws", "pulumi_gcp"}  # fmt: skip
+               "pulumi_aws", "pulumi_gcp"} | CLOUD_SDKS  # fmt: skip
 
 
 def _audit_part(module: Path) -> str:
@@ -70,6 +71,7 @@ def test_audit_modules_respect_the_layers(module: Path) -> None:
             assert top != "infraaudit", f"{module.name}: use relative imports inside audit"
             assert top == "__future__" or top in sys.stdlib_module_names or top in THIRD_PARTY, target
             assert top != "click", f"{module.name}: only the CLI uses click"
+            assert top not in CLOUD_SDKS or part == "collect", f"{module.name}: only audit.collect talks to clouds"
 
 
 def test_nothing_imports_the_cli() -> None:

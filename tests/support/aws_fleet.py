@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
+from botocore.config import Config
 
 MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account
 ORG_ROLE = "InfraauditAudit"
@@ -113,8 +115,12 @@ class SeededFleet:
         return self.uids[name]
 
 
+# botocore gzips large PutMetricData bodies; moto checks IAM signatures on the decompressed body.
+_SEED_CONFIG = Config(disable_request_compression=True)
+
+
 def client(url: str, service: str, region: str, credentials: Mapping[str, str] | None = None) -> Any:
-    return boto3.client(service, endpoint_url=url, region_name=region, **(credentials or DEMO_KEY))
+    return boto3.client(service, endpoint_url=url, region_name=region, config=_SEED_CONFIG, **(credentials or DEMO_KEY))
 
 
 def _member_credentials(url: str, account_id: str, base: Mapping[str, str]) -> dict[str, str]:
@@ -325,3 +331,17 @@ def seed_many(
     data = [datum for instance_id in ids for datum in metric_data(box, instance_id, now, hours)]
     put_metrics(client(url, "cloudwatch", box.region, creds), data)
     return ids
+
+
+def aws_test_environment(mp: pytest.MonkeyPatch, home: Path) -> None:
+    """Credentials for moto only: no real profile, config file or instance metadata is ever read."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
+        mp.delenv(name, raising=False)
+    (home / "aws-config").write_text("", encoding="utf-8")
+    (home / "aws-credentials").write_text("", encoding="utf-8")
+    mp.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
+    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
+    mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    mp.setenv("AWS_ACCESS_KEY_ID", DEMO_KEY["aws_access_key_id"])
+    mp.setenv("AWS_SECRET_ACCESS_KEY", DEMO_KEY["aws_secret_access_key"])
+    mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
