@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -9,7 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from infraaudit.audit.catalog import Catalog
+from infraaudit.audit.collect.aws.price_refresh import refresh_aws_prices
+from infraaudit.audit.collect.aws.pricing import write_snapshot
 from infraaudit.audit.errors import ExitCode
+
+from .live import split_regions
 
 
 @click.group()
@@ -49,6 +54,54 @@ def show(instance_type: str, provider: str | None, region: str | None, catalog_p
             _money(offer.on_demand * 730 if offer.on_demand is not None else None),
         )
     Console(highlight=False).print(table)
+    return 0
+
+
+@catalog.command("update")
+@click.option("--aws", "use_aws", is_flag=True, required=True, help="Refresh AWS prices (the only provider so far).")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the refreshed catalog; use it with `scan --catalog FILE`.",
+)
+@click.option(
+    "--catalog",
+    "catalog_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Catalog to start from (default: the shipped snapshot).",
+)
+@click.option("--regions", multiple=True, callback=split_regions, metavar="LIST", help="Default: every priced region.")
+@click.option("--profile", metavar="NAME", help="AWS profile (default: the default credential chain).")
+@click.option("--endpoint-url", metavar="URL", help="AWS endpoint override.")
+@click.option("--spot-window-days", type=click.IntRange(1, 90), default=7, show_default=True)
+def update(
+    use_aws: bool,
+    output: Path,
+    catalog_path: Path | None,
+    regions: tuple[str, ...],
+    profile: str | None,
+    endpoint_url: str | None,
+    spot_window_days: int,
+) -> int:
+    """Refresh prices from the providers' price APIs (AWS Price List and spot price history)."""
+    refresh = refresh_aws_prices(
+        catalog_path,
+        regions=regions,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        now=datetime.now(UTC),
+        spot_window_days=spot_window_days,
+    )
+    write_snapshot(refresh.snapshot, output)
+    summary = refresh.summary
+    click.echo(
+        f"aws: {len(summary.regions)} region(s) refreshed, {len(summary.replaced)} price(s) replaced, "
+        f"{len(summary.added)} added, {len(summary.cleared)} cleared, {len(summary.unknown_types)} unknown type(s) "
+        f"skipped, {sum(refresh.api_calls.values())} API call(s); catalog written to {output}",
+        err=True,
+    )
     return 0
 
 

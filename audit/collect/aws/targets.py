@@ -74,6 +74,11 @@ def resolve_targets(spec: AwsTargetSpec, counter: ApiCallCounter, config: Config
     return resolved
 
 
+def base_account(profile: str | None, endpoint_url: str | None, counter: ApiCallCounter, config: Config) -> AwsAccount:
+    """The account of a profile (None: the default credential chain), checked with GetCallerIdentity."""
+    return _base(profile, AwsTargetSpec(endpoint_url=endpoint_url), counter, config)
+
+
 def _base(profile: str | None, spec: AwsTargetSpec, counter: ApiCallCounter, config: Config) -> AwsAccount:
     via = f"profile {profile}" if profile else "default credentials"
     try:
