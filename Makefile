@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 OPA := $(BIN)/opa
 POLICY_ROOTS := policies/infraaudit policies/testdata
 
-.PHONY: setup opa relink test lint test-python test-policies bench docs clean
+.PHONY: setup opa relink test lint test-python test-policies bench demo docs clean
 
 setup: $(BIN)/python opa relink
 	@echo "setup done: run 'make test'"
@@ -55,6 +55,10 @@ test-policies:
 
 bench:
 	$(BIN)/python bench/engine.py --markdown
+
+# A live AWS scan of a seeded demo organization on a local moto_server: no AWS account needed.
+demo:
+	@$(BIN)/python scripts/demo.py $(ARGS)
 
 # The policy reference is generated from the rules' METADATA.
 docs:
