@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 OPA := $(BIN)/opa
 POLICY_ROOTS := policies/infraaudit policies/testdata
 
-.PHONY: setup opa relink test lint test-python test-policies bench demo docs clean
+.PHONY: setup opa relink test lint test-python test-policies bench bench-aws demo docs clean
 
 setup: $(BIN)/python opa relink
 	@echo "setup done: run 'make test'"
@@ -55,6 +55,14 @@ test-policies:
 
 bench:
 	$(BIN)/python bench/engine.py --markdown
+
+# infraaudit vs Cloud Custodian on one moto_server (~15 min, ~6 GiB). c7n pins its own boto3: own venv.
+C7N_VENV := .bench/c7n-venv
+$(C7N_VENV)/bin/custodian:
+	$(PYTHON) -m venv $(C7N_VENV)
+	$(C7N_VENV)/bin/pip install --quiet c7n==0.9.53
+bench-aws: $(C7N_VENV)/bin/custodian
+	$(BIN)/python bench/aws_scan.py --markdown
 
 # A live AWS scan of a seeded demo organization on a local moto_server: no AWS account needed.
 demo:

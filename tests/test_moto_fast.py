@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import moto_fast
 import pytest
-from moto.cloudwatch.models import CloudWatchBackend
+from moto.cloudwatch.models import CloudWatchBackend, Statistics
 from moto.core import DEFAULT_ACCOUNT_ID
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -56,6 +56,45 @@ def test_get_metric_data_matches_moto(backend: CloudWatchBackend, scan_by: str) 
     indexed = moto_fast.indexed_get_metric_data(backend, *args)
     assert indexed == original
     assert sum(len(r["values"]) for r in original) > 100  # not vacuous
+
+
+@pytest.mark.parametrize(
+    "dimensions",
+    [
+        [{"Name": "InstanceId", "Value": "i-2"}],  # all GPUs of i-2 (moto's subset rule)
+        [{"Name": "InstanceId", "Value": "i-2"}, {"Name": "index", "Value": "0"}],
+        [{"Name": "index", "Value": "1"}],
+        [{"Name": "InstanceId", "Value": "i-9"}],  # nothing
+        [],
+    ],
+)
+@pytest.mark.parametrize(("period", "unit"), [(3600, None), (86400, "Percent"), (600, "Count")])
+def test_get_metric_statistics_matches_moto(
+    backend: CloudWatchBackend, dimensions: list[dict[str, str]], period: int, unit: str | None
+) -> None:
+    args = ("CWAgent", "nvidia_smi_utilization_gpu", START, START + timedelta(hours=47), period,
+            ["Average", "Maximum", "SampleCount"], dimensions, unit)  # fmt: skip
+    original = moto_fast.ORIGINAL_GET_METRIC_STATISTICS(backend, *args)
+    indexed = moto_fast.indexed_get_metric_statistics(backend, *args)
+
+    def answer(stats: list[Statistics]) -> list[tuple[object, ...]]:
+        return [(s.timestamp, s.unit, s.average, s.maximum, s.sample_count, s.metric_data) for s in stats]
+
+    assert answer(indexed) == answer(original)
+    assert original or dimensions == [{"Name": "InstanceId", "Value": "i-9"}]  # not vacuous
+
+
+def test_the_index_follows_new_data(backend: CloudWatchBackend) -> None:
+    query = [{"Id": "n", "MetricStat": {"Metric": {"Namespace": "New", "MetricName": "m"}, "Period": 60,
+                                        "Stat": "Sum"}}]  # fmt: skip
+    window = (START, START + timedelta(hours=1))
+    assert moto_fast.indexed_get_metric_data(backend, query, *window) == [
+        {"id": "n", "label": "m Sum", "values": [], "timestamps": [], "status_code": "Complete"}
+    ]
+    backend.put_metric_data("New", [{"MetricName": "m", "Value": 2.0, "Timestamp": START}])
+    [answer] = moto_fast.indexed_get_metric_data(backend, query, *window)
+    assert answer["values"] == [2.0]
+    assert answer == moto_fast.ORIGINAL_GET_METRIC_DATA(backend, query, *window)[0]
 
 
 def test_list_metrics_lists_each_metric_once(backend: CloudWatchBackend) -> None:

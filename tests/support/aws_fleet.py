@@ -123,7 +123,7 @@ def client(url: str, service: str, region: str, credentials: Mapping[str, str] |
     return boto3.client(service, endpoint_url=url, region_name=region, config=_SEED_CONFIG, **(credentials or DEMO_KEY))
 
 
-def _member_credentials(url: str, account_id: str, base: Mapping[str, str]) -> dict[str, str]:
+def member_credentials(url: str, account_id: str, base: Mapping[str, str]) -> dict[str, str]:
     arn = f"arn:aws:iam::{account_id}:role/{ORG_ROLE}"
     creds = client(url, "sts", "us-east-1", base).assume_role(RoleArn=arn, RoleSessionName="seed")["Credentials"]
     return {
@@ -165,7 +165,7 @@ def seed_fleet(
     GPU/CPU metrics for `hours` hours before `now`. Returns ids for assertions."""
     base = base or DEMO_KEY
     accounts, closed = create_organization(url, members, suspended, base)
-    credentials = {alias: base if alias == "management" else _member_credentials(url, aid, base)
+    credentials = {alias: base if alias == "management" else member_credentials(url, aid, base)
                    for alias, aid in accounts.items()}  # fmt: skip
     uids: dict[str, str] = {}
     metrics: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -218,8 +218,11 @@ def gpu_percent(shape: str, device: int, devices: int, hour: int) -> float | Non
     return None  # missing / none
 
 
-def metric_data(box: Box, instance_id: str, now: datetime, hours: int) -> list[dict[str, Any]]:
-    """The CloudWatch agent's nvidia_smi_* datums per GPU and EC2 CPUUtilization, hourly."""
+def metric_data(
+    box: Box, instance_id: str, now: datetime, hours: int, *, host: bool = True, memory_total: bool = True
+) -> list[dict[str, Any]]:
+    """The CloudWatch agent's nvidia_smi_* datums per GPU and EC2 CPUUtilization, hourly.
+    `host=False` is an agent configured with omit_hostname; `memory_total=False` skips that metric."""
     count, gpu_name, memory_mib = GPU_SHAPES[box.instance_type]
     end = now.replace(minute=0, second=0, microsecond=0)
     data: list[dict[str, Any]] = []
@@ -233,11 +236,14 @@ def metric_data(box: Box, instance_id: str, now: datetime, hours: int) -> list[d
             value = gpu_percent(box.telemetry, device, count, offset) if running else None
             if value is None:
                 continue
-            dims = {"InstanceId": instance_id, "index": str(device), "name": gpu_name, "host": f"ip-{instance_id}"}
+            dims = {"InstanceId": instance_id, "index": str(device), "name": gpu_name}
+            if host:
+                dims["host"] = f"ip-{instance_id}"
             used = memory_mib * (0.8 if value > 50 else 0.05)
             data.append(_datum("CWAgent", "nvidia_smi_utilization_gpu", value, stamp, dims))
             data.append(_datum("CWAgent", "nvidia_smi_memory_used", used, stamp, dims))
-            data.append(_datum("CWAgent", "nvidia_smi_memory_total", float(memory_mib), stamp, dims))
+            if memory_total:
+                data.append(_datum("CWAgent", "nvidia_smi_memory_total", float(memory_mib), stamp, dims))
     return data
 
 
@@ -321,14 +327,21 @@ def seed_standard_fleet(url: str, now: datetime) -> SeededFleet:
 
 
 def seed_many(
-    url: str, box: Box, count: int, now: datetime, hours: int, credentials: Mapping[str, str] | None = None
+    url: str,
+    box: Box,
+    count: int,
+    now: datetime,
+    hours: int,
+    credentials: Mapping[str, str] | None = None,
+    **shape: bool,
 ) -> list[str]:
-    """`count` copies of one box (run_instances in batches of 100) with their metrics; returns instance ids."""
+    """`count` copies of one box (run_instances in batches of 100) with their metrics; returns
+    instance ids. `shape` goes to metric_data (host, memory_total)."""
     creds = credentials or DEMO_KEY
     ids: list[str] = []
     for start in range(0, count, 100):
         ids.extend(launch(url, box, creds, count=min(100, count - start)))
-    data = [datum for instance_id in ids for datum in metric_data(box, instance_id, now, hours)]
+    data = [datum for instance_id in ids for datum in metric_data(box, instance_id, now, hours, **shape)]
     put_metrics(client(url, "cloudwatch", box.region, creds), data)
     return ids
 
