@@ -136,12 +136,15 @@ def indexed_get_metric_statistics(
         return ORIGINAL_GET_METRIC_STATISTICS(
             self, namespace, metric_name, start_time, end_time, period, stats, dimensions, unit
         )
-    # A superset of what can match (every queried dimension name present); moto's code then
-    # applies its exact rule to these points.
-    wanted = {d["Name"] for d in dimensions}
+    # Every queried dimension among the series' dimensions (a query without a value matches any
+    # value); moto's code then applies its own rule again to these points.
     points: list[Any] = []
     for series_dimensions, data in _index(self).series.get((namespace, metric_name), {}).items():
-        if wanted <= {name for name, _ in series_dimensions}:
+        names = {name for name, _ in series_dimensions}
+        if all(
+            (d["Name"], d.get("Value")) in series_dimensions or (d.get("Value") is None and d["Name"] in names)
+            for d in dimensions
+        ):
             points.extend(data)
     only_these = SimpleNamespace(get_all_metrics=lambda: points)
     return ORIGINAL_GET_METRIC_STATISTICS(  # type: ignore[arg-type]

@@ -72,20 +72,21 @@ def collect_aws(
     scanner = _RegionScanner(catalog, telemetry.Window.ending(now, options.lookback_days))
     resources: list[Resource] = []
     done = 0
-    with ThreadPoolExecutor(max_workers=max(1, options.max_workers), thread_name_prefix="aws-scan") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, options.max_workers), thread_name_prefix="aws-scan")
+    try:
         futures = [pool.submit(scanner.scan, account, region) for account, region in work]
-        try:
-            for future in as_completed(futures):
-                result = future.result()
-                resources.extend(result.resources)
-                gaps.extend(result.gaps)
-                done += 1
-                if progress is not None:
-                    progress(done, len(work))
-        except BaseException:
-            for pending in futures:  # Ctrl-C or a bug: do not wait for queued regions
-                pending.cancel()
-            raise
+        for future in as_completed(futures):
+            result = future.result()
+            resources.extend(result.resources)
+            gaps.extend(result.gaps)
+            done += 1
+            if progress is not None:
+                progress(done, len(work))
+    except BaseException:
+        # Ctrl-C or a bug: drop the queued regions and do not wait for the ones in flight.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     resources.sort(key=lambda r: r.uid)
     inventory = Inventory(
         generated_at=now,
