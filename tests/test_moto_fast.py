@@ -105,3 +105,16 @@ def test_list_metrics_lists_each_metric_once(backend: CloudWatchBackend) -> None
         backend, "nvidia_smi_utilization_gpu", "CWAgent", [{"Name": "InstanceId", "Value": "i-1"}]
     )
     assert len(one) == 2
+
+
+@pytest.mark.parametrize(
+    "dimensions", [[], [{"Name": "InstanceId", "Value": "i-1"}], [{"Name": "index", "Value": "0"}], [{"Name": "x"}]]
+)
+def test_indexed_list_metrics_matches_the_full_scan(
+    backend: CloudWatchBackend, dimensions: list[dict[str, str]]
+) -> None:
+    backend.put_metric_data("Plain", [{"MetricName": "n", "Value": v, "Timestamp": START} for v in (1.0, 2.0)])
+    for namespace, name in [("CWAgent", "nvidia_smi_utilization_gpu"), ("AWS/EC2", "CPUUtilization"), ("Plain", "n")]:
+        indexed = moto_fast.deduplicated_filtered_metrics(backend, name, namespace, dimensions)
+        scanned = moto_fast.deduplicated_filtered_metrics(backend, name, None, dimensions)  # type: ignore[arg-type]
+        assert indexed == [md for md in scanned if md.namespace == namespace]

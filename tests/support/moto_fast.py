@@ -157,9 +157,15 @@ def deduplicated_filtered_metrics(
 ) -> list[Any]:
     """moto's get_filtered_metrics with the duplicate check it intends: same namespace, name and
     dimension set (moto only deduplicates metrics that have dimensions; so does this)."""
+    if namespace and metric_name and not self.aws_metric_data:
+        found: list[Any] = []
+        for series_dimensions, data in _index(self).series.get((namespace, metric_name), {}).items():
+            candidates = data if not series_dimensions else data[:1]  # one entry per series
+            found.extend(md for md in candidates if md.filter(namespace, metric_name, dimensions))
+        return found
     seen: set[tuple[Any, ...]] = set()
     found = []
-    for md in self.get_all_metrics():
+    for md in self.get_all_metrics():  # without namespace and name: scan everything
         if not md.filter(namespace=namespace, name=metric_name, dimensions=dimensions):
             continue
         key = (md.namespace, md.name, frozenset((d.name, d.value) for d in md.dimensions))

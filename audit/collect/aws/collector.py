@@ -163,7 +163,7 @@ class _RegionScanner:
         instances: Sequence[dict[str, Any]],
         described: dict[str, ec2_api.TypeInfo],
         result: _RegionResult,
-    ) -> tuple[dict[str, telemetry.InstanceSeries], bool]:
+    ) -> tuple[dict[str, telemetry.InstanceTelemetry], bool]:
         cloudwatch = account.clients.client("cloudwatch", region)
         ids = {instance["InstanceId"] for instance in instances}
         # GPU memory size is only fetched for types whose per-GPU memory nobody knows.
@@ -174,13 +174,13 @@ class _RegionScanner:
             queries = telemetry.list_gpu_queries(cloudwatch, ids, metrics)
             if unsized:
                 queries += telemetry.list_gpu_queries(cloudwatch, unsized, [telemetry.GPU_MEMORY_TOTAL])
-            queries += telemetry.cpu_queries(ids)
+            queries = telemetry.by_instance(queries + telemetry.cpu_queries(ids))
             api = "cloudwatch:GetMetricData"
-            values = telemetry.fetch(cloudwatch, queries, self._window)
+            fetched = telemetry.fetch(cloudwatch, queries, self._window)
+            return telemetry.summarize_instances(fetched, self._window), False
         except TELEMETRY_ERRORS as exc:
             result.gaps.append(gap(exc, api=api, account=account.account_id, region=region))
             return {}, True
-        return telemetry.group_by_instance(queries, values), False
 
     def _memory_known(self, instance_type: str, described: dict[str, ec2_api.TypeInfo]) -> bool:
         spec = self._catalog.spec("aws", instance_type)
@@ -196,7 +196,7 @@ class _RegionScanner:
         region: str,
         described: dict[str, ec2_api.TypeInfo],
         encryption: dict[str, bool] | None,
-        series: dict[str, telemetry.InstanceSeries],
+        series: dict[str, telemetry.InstanceTelemetry],
         telemetry_failed: bool,
     ) -> Resource:
         instance_type = instance["InstanceType"]
@@ -210,10 +210,10 @@ class _RegionScanner:
             root_encrypted=None if encryption is None or volume is None else encryption.get(volume),
         )
         found = series.get(instance["InstanceId"])
-        update: dict[str, Any] = {"utilization": telemetry.utilization(found, self._window)}
+        update: dict[str, Any] = {"utilization": found.utilization if found else None}
         if telemetry_failed:
             update["unknown"] = [UNKNOWN_UTILIZATION]
-        sized = telemetry.device_memory_gib(found)
+        sized = found.device_memory_gib if found else {}
         if sized and resource.accelerators and all(a.memory_gib is None for a in resource.accelerators):
             update["accelerators"] = [
                 Accelerator(model=a.model, count=a.count, memory_gib=max(sized.values())) for a in resource.accelerators

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.utils import parse_timestamp
 
 from .calls import is_declared
 
@@ -37,6 +40,21 @@ class ApiCallCounter:
     def total(self) -> int:
         with self._lock:
             return sum(self._calls.values())
+
+
+def _timestamp(value: Any) -> datetime:
+    """botocore's default turns every timestamp into local time through dateutil: half of the
+    client's CPU on 14 days of hourly metrics. CloudWatch's CBOR answers carry epoch seconds."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return parse_timestamp(value)  # type: ignore[no-any-return]
+
+
+def new_session(profile: str | None = None, **credentials: str) -> boto3.Session:
+    """A boto3 session whose responses parse timestamps as UTC, cheaply (see _timestamp)."""
+    core = botocore.session.Session(profile=profile)
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_timestamp)
+    return boto3.Session(botocore_session=core, **credentials)
 
 
 def client_config(max_attempts: int = 8, read_timeout: float = 60.0, pool: int = 10) -> Config:

@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import NoCredentialsError, PartialCredentialsError, ProfileNotFound
 
 from ...errors import InfraauditError
 from ...models import CoverageGap
-from .counter import ApiCallCounter, ClientFactory
+from .counter import ApiCallCounter, ClientFactory, new_session
 from .gaps import AWS_ERRORS, gap
 
 ROLE_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}$")
@@ -82,13 +81,12 @@ def base_account(profile: str | None, endpoint_url: str | None, counter: ApiCall
 def _base(profile: str | None, spec: AwsTargetSpec, counter: ApiCallCounter, config: Config) -> AwsAccount:
     via = f"profile {profile}" if profile else "default credentials"
     try:
-        session = boto3.Session(profile_name=profile)
-    except ProfileNotFound:
-        raise CredentialError(f"AWS profile {profile!r} not found in the AWS config/credentials files") from None
-    home = session.region_name or HOME_REGION
-    clients = ClientFactory(session, counter, config, spec.endpoint_url)
-    try:
+        session = new_session(profile)
+        home = session.region_name or HOME_REGION
+        clients = ClientFactory(session, counter, config, spec.endpoint_url)
         identity = clients.client("sts", home).get_caller_identity()
+    except ProfileNotFound:  # botocore raises it when the session is first used
+        raise CredentialError(f"AWS profile {profile!r} not found in the AWS config/credentials files") from None
     except (NoCredentialsError, PartialCredentialsError):
         raise CredentialError(
             f"no AWS credentials found for {via} (set AWS_PROFILE or use --profile, environment variables, "
@@ -118,7 +116,7 @@ def _add_assumed(
         resolved.gaps.append(gap(exc, api="sts:AssumeRole", account=account_id))
         return
     creds = answer["Credentials"]
-    session = boto3.Session(
+    session = new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],

@@ -116,14 +116,15 @@ class MetricDataError(Exception):
     """GetMetricData answered a query with an error status instead of data."""
 
 
-def fetch(cloudwatch: Any, queries: Sequence[Query], window: Window) -> list[Hourly]:
-    """Hourly values of every query (same order), 500 queries per call, pages followed."""
+def fetch(cloudwatch: Any, queries: Sequence[Query], window: Window) -> Iterator[tuple[Query, Hourly]]:
+    """Hourly values of every query, in query order: 500 queries per call, pages followed. A
+    generator, so the caller can summarise and drop each batch before the next one arrives."""
     paginator = cloudwatch.get_paginator("get_metric_data")
-    results: list[Hourly] = [{} for _ in queries]
-    for offset, batch in _offsets(queries):
+    for batch in batches(queries):
         request = [
             {"Id": f"q{i}", "MetricStat": query.metric_stat(), "ReturnData": True} for i, query in enumerate(batch)
         ]
+        results: list[Hourly] = [{} for _ in batch]
         pages = paginator.paginate(
             MetricDataQueries=request, StartTime=window.start, EndTime=window.end, ScanBy="TimestampAscending"
         )
@@ -131,16 +132,9 @@ def fetch(cloudwatch: Any, queries: Sequence[Query], window: Window) -> list[Hou
             for result in page.get("MetricDataResults", []):
                 if result.get("StatusCode") in ("Forbidden", "InternalError"):
                     raise MetricDataError(f"{result.get('StatusCode')}: {result.get('Messages') or 'no data returned'}")
-                series = results[offset + int(result["Id"][1:])]
+                series = results[int(result["Id"][1:])]
                 series.update(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
-    return results
-
-
-def _offsets(queries: Sequence[Query]) -> Iterator[tuple[int, Sequence[Query]]]:
-    offset = 0
-    for batch in batches(queries):
-        yield offset, batch
-        offset += len(batch)
+        yield from zip(batch, results, strict=True)
 
 
 def summarize(values: Iterable[float], window: Window) -> MetricSummary | None:
@@ -168,22 +162,53 @@ class InstanceSeries:
     memory_total_mib: dict[int | None, Hourly]
     cpu: Hourly
 
-
-def group_by_instance(queries: Sequence[Query], values: Sequence[Hourly]) -> dict[str, InstanceSeries]:
-    grouped: dict[str, InstanceSeries] = defaultdict(lambda: InstanceSeries({}, {}, {}, {}))
-    for query, hourly in zip(queries, values, strict=True):
-        series = grouped[query.instance_id]
+    def add(self, query: Query, hourly: Hourly) -> None:
         if query.metric == CPU_UTILIZATION:
-            series.cpu.update(hourly)
-            continue
+            self.cpu.update(hourly)
+            return
         target = {
-            GPU_UTILIZATION: series.gpu,
-            GPU_MEMORY_USED: series.memory_mib,
-            GPU_MEMORY_TOTAL: series.memory_total_mib,
+            GPU_UTILIZATION: self.gpu,
+            GPU_MEMORY_USED: self.memory_mib,
+            GPU_MEMORY_TOTAL: self.memory_total_mib,
         }[query.metric]
         # Several series for one GPU (the agent's config changed): union of their hours.
         target.setdefault(query.device, {}).update(hourly)
-    return dict(grouped)
+
+
+@dataclass(frozen=True)
+class InstanceTelemetry:
+    """What the inventory keeps of an instance's series: the summaries, not the hourly values."""
+
+    utilization: Utilization | None
+    device_memory_gib: dict[int, float]
+
+
+def by_instance(queries: Sequence[Query]) -> list[Query]:
+    """Queries ordered so each instance's series are contiguous (stable otherwise)."""
+    order = {instance_id: n for n, instance_id in enumerate(dict.fromkeys(q.instance_id for q in queries))}
+    return sorted(queries, key=lambda q: order[q.instance_id])
+
+
+def summarize_instances(fetched: Iterable[tuple[Query, Hourly]], window: Window) -> dict[str, InstanceTelemetry]:
+    """Summaries per instance from `fetch` over `by_instance`-ordered queries: an instance is
+    summarised and its hourly values dropped as soon as its last series arrives, so memory
+    stays at about one batch, not the whole region's 14 days x every series."""
+    summaries: dict[str, InstanceTelemetry] = {}
+    current: str | None = None
+    series = InstanceSeries({}, {}, {}, {})
+    for query, hourly in fetched:
+        if query.instance_id != current:
+            if current is not None:
+                summaries[current] = _summary(series, window)
+            current, series = query.instance_id, InstanceSeries({}, {}, {}, {})
+        series.add(query, hourly)
+    if current is not None:
+        summaries[current] = _summary(series, window)
+    return summaries
+
+
+def _summary(series: InstanceSeries, window: Window) -> InstanceTelemetry:
+    return InstanceTelemetry(utilization(series, window), device_memory_gib(series))
 
 
 def utilization(series: InstanceSeries | None, window: Window) -> Utilization | None:

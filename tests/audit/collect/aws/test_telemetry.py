@@ -31,6 +31,25 @@ def test_no_values_is_no_summary_never_zero() -> None:
     assert telemetry.utilization(None, WINDOW) is None
 
 
+def test_each_instance_is_summarised_once_its_series_are_in() -> None:
+    """Queries come grouped by instance, so an instance is summarised when the next one starts."""
+    queries = telemetry.by_instance(
+        [
+            telemetry.Query("i-1", 0, telemetry.GPU_UTILIZATION, "CWAgent", (("InstanceId", "i-1"),)),
+            telemetry.Query("i-2", 0, telemetry.GPU_UTILIZATION, "CWAgent", (("InstanceId", "i-2"),)),
+            *telemetry.cpu_queries(["i-1", "i-2"]),
+        ]
+    )
+    assert [q.instance_id for q in queries] == ["i-1", "i-1", "i-2", "i-2"]
+    stamp = WINDOW.start
+    values = [{stamp: 10.0}, {stamp: 50.0}, {stamp: 90.0}, {}]
+    summaries = telemetry.summarize_instances(zip(queries, values, strict=True), WINDOW)
+    one, two = summaries["i-1"].utilization, summaries["i-2"].utilization
+    assert one is not None and one.gpu_percent is not None and one.gpu_percent.max == 10.0
+    assert one.cpu_percent is not None and one.cpu_percent.max == 50.0
+    assert two is not None and two.cpu_percent is None and two.uptime_fraction is None
+
+
 def test_query_batches_hold_at_most_500() -> None:
     queries = telemetry.cpu_queries(f"i-{n}" for n in range(1201))
     assert [len(batch) for batch in telemetry.batches(queries)] == [500, 500, 201]
@@ -53,8 +72,8 @@ def test_series_for_one_gpu_are_merged_and_gpus_combined() -> None:
         {hour[0]: 1024.0},
         {hour[0]: 3072.0},
     ]
-    series = telemetry.group_by_instance(queries, values)["i-1"]
-    util = telemetry.utilization(series, WINDOW)
+    summary = telemetry.summarize_instances(zip(queries, values, strict=True), WINDOW)["i-1"]
+    util = summary.utilization
     assert util is not None and util.gpu_percent is not None
     assert [d.gpu_percent.samples for d in util.devices] == [2, 2]
     assert util.gpu_percent.max == 50.0  # hour 1: (30 + 70) / 2; hour 0: (10 + 50) / 2
