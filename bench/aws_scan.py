@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -131,9 +132,30 @@ print(json.dumps({"wall_s": round(wall, 2), "calls": result.api_calls, "resource
 """
 
 
-def run_infraaudit(url: str, days: int, now: datetime, env: dict[str, str], home: Path) -> dict[str, Any]:
+class CpuMeter:
+    """CPU seconds used by the moto_server process and by our finished child processes."""
+
+    def __init__(self, moto_pid: int) -> None:
+        self.moto_pid = moto_pid
+
+    def read(self) -> tuple[float, float]:
+        fields = Path(f"/proc/{self.moto_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        moto = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return moto, children.ru_utime + children.ru_stime
+
+    def since(self, start: tuple[float, float]) -> dict[str, float]:
+        moto, client = self.read()
+        return {"moto_cpu_s": round(moto - start[0], 1), "client_cpu_s": round(client - start[1], 1)}
+
+
+def run_infraaudit(
+    url: str, days: int, now: datetime, env: dict[str, str], home: Path, cpu: CpuMeter
+) -> dict[str, Any]:
     command = [sys.executable, "-c", COLLECT_CHILD, url, ",".join(REGIONS), str(days), now.isoformat(), ORG_ROLE]
+    start = cpu.read()
     collected = json.loads(subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout)
+    collected.update(cpu.since(start))
     config = home / "infraaudit.yaml"
     config.write_text(f"version: 1\nlookback_days: {days}\n")
     scan = [str(Path(sys.executable).with_name("infraaudit")), "scan", "--aws", "--org-role", ORG_ROLE,
@@ -150,9 +172,10 @@ def run_infraaudit(url: str, days: int, now: datetime, env: dict[str, str], home
     return collected
 
 
-def run_c7n(url: str, member: str, env: dict[str, str], home: Path) -> dict[str, Any] | None:
+def run_c7n(url: str, member: str, env: dict[str, str], home: Path, cpu: CpuMeter) -> dict[str, Any] | None:
     if not C7N_PYTHON.exists():
         return None
+    start = cpu.read()
     runs = []
     for label, extra in (("management", []), ("ml", ["--assume-role", f"arn:aws:iam::{member}:role/{ORG_ROLE}"])):
         command = [str(C7N_PYTHON), str(REPO / "bench" / "c7n" / "run_c7n.py"), "--endpoint-url", url,
@@ -172,6 +195,7 @@ def run_c7n(url: str, member: str, env: dict[str, str], home: Path) -> dict[str,
         "calls": dict(sorted(calls.items())),
         "matched": sum(sum(run["matched"].values()) for run in runs),
         "errors": sum(sum(run["errors"].values()) for run in runs),
+        **cpu.since(start),
     }
 
 
@@ -197,6 +221,10 @@ def markdown(result: dict[str, Any]) -> str:
             f"{sum(c7n['calls'].values()) / sum(ours['calls'].values()):.1f}x fewer |",
             f"| wall time, collection | {ours['wall_s']} s | {c7n['wall_s']} s | "
             f"{c7n['wall_s'] / ours['wall_s']:.1f}x faster |",
+            f"| moto_server CPU (the emulated AWS side) | {ours['moto_cpu_s']} s | {c7n['moto_cpu_s']} s | "
+            f"{c7n['moto_cpu_s'] / ours['moto_cpu_s']:.1f}x less |",
+            f"| client CPU | {ours['client_cpu_s']} s | {c7n['client_cpu_s']} s | "
+            f"{c7n['client_cpu_s'] / ours['client_cpu_s']:.1f}x less |",
             f"| idle instances reported (truth: {fleet['idle_instances']}) | {ours['idle_found']} "
             f"| {c7n['matched']} | |",
         ]
@@ -228,9 +256,11 @@ def main() -> int:
         fleet = seed(moto.url, args.instances, args.days, now)
         env = aws_env(home)
         print("infraaudit ...", file=sys.stderr)
-        ours = run_infraaudit(moto.url, args.days, now, env, home)
+        assert moto.pid is not None
+        cpu = CpuMeter(moto.pid)
+        ours = run_infraaudit(moto.url, args.days, now, env, home, cpu)
         print("Cloud Custodian ...", file=sys.stderr)
-        c7n = run_c7n(moto.url, fleet["accounts"]["ml"], env, home)
+        c7n = run_c7n(moto.url, fleet["accounts"]["ml"], env, home, cpu)
     result = {"days": args.days, "fleet": fleet, "infraaudit": ours, "c7n": c7n}
     print(markdown(result) if args.markdown else json.dumps(result, indent=1))
     return 0
