@@ -153,3 +153,56 @@ def test_types_unknown_to_the_catalog_keep_their_gpu_info() -> None:
         _instance(), account="1", region="us-east-1", type_info=info, known_to_catalog=False, root_encrypted=True
     )
     assert resource.gpu_count == 8 and resource.vcpus == 192
+
+
+def test_get_metric_data_pages_are_followed_and_merged() -> None:
+    """CloudWatch returns at most 100,800 datapoints per answer: a 500-series hourly batch comes
+    in pages (moto never paginates, so the real client is answered by botocore's Stubber)."""
+    import boto3
+    from botocore.stub import Stubber
+
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    queries = telemetry.cpu_queries(["i-1", "i-2"])
+    hours = [WINDOW.start + timedelta(hours=h) for h in range(4)]
+    stubber = Stubber(cloudwatch)
+    stubber.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {"Id": "q0", "Timestamps": hours[:2], "Values": [10.0, 20.0], "StatusCode": "PartialData"},
+                {"Id": "q1", "Timestamps": hours[:1], "Values": [5.0], "StatusCode": "PartialData"},
+            ],
+            "NextToken": "page-2",
+        },
+    )
+    stubber.add_response(
+        "get_metric_data",
+        {
+            "MetricDataResults": [
+                {"Id": "q0", "Timestamps": hours[2:], "Values": [30.0, 40.0], "StatusCode": "Complete"},
+                {"Id": "q1", "Timestamps": [], "Values": [], "StatusCode": "Complete"},
+            ]
+        },
+        expected_params=None,
+    )
+    with stubber:
+        fetched = list(telemetry.fetch(cloudwatch, queries, WINDOW))
+    stubber.assert_no_pending_responses()
+    assert [(q.instance_id, sorted(v.values())) for q, v in fetched] == [
+        ("i-1", [10.0, 20.0, 30.0, 40.0]),
+        ("i-2", [5.0]),
+    ]
+
+
+def test_a_forbidden_series_is_an_error_not_missing_data() -> None:
+    import boto3
+    from botocore.stub import Stubber
+
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(cloudwatch)
+    stubber.add_response(
+        "get_metric_data",
+        {"MetricDataResults": [{"Id": "q0", "StatusCode": "Forbidden", "Messages": [{"Value": "denied"}]}]},
+    )
+    with stubber, pytest.raises(telemetry.MetricDataError, match="Forbidden"):
+        list(telemetry.fetch(cloudwatch, telemetry.cpu_queries(["i-1"]), WINDOW))
