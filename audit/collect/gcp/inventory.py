@@ -1,0 +1,74 @@
+"""GPU VMs of one project: one paginated aggregated list, not a call per zone.
+
+Not wired into `scan` yet (issue 4 adds telemetry first: a VM list without Cloud Monitoring
+would make every VM look agent-less). Errors and unreachable zones become coverage gaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from google.api_core import exceptions as api_exceptions
+from google.api_core.retry import Retry, if_exception_type
+from google.cloud import compute_v1
+
+from ...models import CoverageGap, Provider, Resource
+from .compute import instance_resource, is_gpu_vm, last_segment
+
+AGGREGATED_LIST = "compute.instances.aggregatedList"
+PAGE_SIZE = 500  # the API's maximum
+# Quota and transient errors are retried with backoff; what remains after that is a gap.
+RETRY = Retry(
+    predicate=if_exception_type(
+        api_exceptions.TooManyRequests, api_exceptions.ServiceUnavailable, api_exceptions.InternalServerError
+    ),
+    initial=1.0,
+    maximum=30.0,
+    timeout=120.0,
+)
+
+
+@dataclass
+class ProjectInventory:
+    resources: list[Resource] = field(default_factory=list)
+    gaps: list[CoverageGap] = field(default_factory=list)
+
+
+def gap(project: str, exc: api_exceptions.GoogleAPICallError, *, region: str | None = None) -> CoverageGap:
+    code = getattr(exc, "reason", None) or type(exc).__name__  # SERVICE_DISABLED, IAM_PERMISSION_DENIED...
+    return CoverageGap(
+        provider=Provider.GCP,
+        account=project,
+        region=region,
+        api=AGGREGATED_LIST,
+        error_code=str(code),
+        message=" ".join(str(exc.message or exc).split())[:300],
+    )
+
+
+def list_gpu_vms(client: Any, project: str, *, retry: Retry = RETRY) -> ProjectInventory:
+    """The project's GPU VMs in every zone; an unreachable zone or a failed call is a gap."""
+    found = ProjectInventory()
+    request = compute_v1.AggregatedListInstancesRequest(project=project, max_results=PAGE_SIZE)
+    try:
+        for scope, scoped in client.aggregated_list(request=request, retry=retry):
+            zone = last_segment(scope)
+            if scoped.warning.code == "UNREACHABLE":
+                found.gaps.append(
+                    CoverageGap(
+                        provider=Provider.GCP,
+                        account=project,
+                        region=zone,
+                        api=AGGREGATED_LIST,
+                        error_code="UNREACHABLE",
+                        message=scoped.warning.message,
+                    )
+                )
+            found.resources.extend(
+                instance_resource(vm, project=project, zone=zone) for vm in scoped.instances if is_gpu_vm(vm)
+            )
+    except api_exceptions.GoogleAPICallError as exc:
+        # Nothing of this project can be trusted as complete: drop what was listed, report the gap.
+        return ProjectInventory(gaps=[gap(project, exc)])
+    return found
