@@ -16,6 +16,7 @@ from typing import Any
 
 from ...catalog import Catalog
 from ...models import Accelerator, Coverage, CoverageGap, Inventory, Resource
+from ..series import InstanceTelemetry, Window
 from . import ec2 as ec2_api
 from . import telemetry
 from .counter import ApiCallCounter, client_config
@@ -69,7 +70,7 @@ def collect_aws(
     for account in targets.accounts:
         regions = list(spec.regions) or _enabled_regions(account, gaps)
         work.extend((account, region) for region in regions)
-    scanner = _RegionScanner(catalog, telemetry.Window.ending(now, options.lookback_days))
+    scanner = _RegionScanner(catalog, Window.ending(now, options.lookback_days))
     resources: list[Resource] = []
     done = 0
     pool = ThreadPoolExecutor(max_workers=max(1, options.max_workers), thread_name_prefix="aws-scan")
@@ -112,7 +113,7 @@ def _enabled_regions(account: AwsAccount, gaps: list[CoverageGap]) -> list[str]:
 
 
 class _RegionScanner:
-    def __init__(self, catalog: Catalog, window: telemetry.Window) -> None:
+    def __init__(self, catalog: Catalog, window: Window) -> None:
         self._catalog = catalog
         self._window = window
         self._types = ec2_api.InstanceTypeCache()
@@ -163,7 +164,7 @@ class _RegionScanner:
         instances: Sequence[dict[str, Any]],
         described: dict[str, ec2_api.TypeInfo],
         result: _RegionResult,
-    ) -> tuple[dict[str, telemetry.InstanceTelemetry], bool]:
+    ) -> tuple[dict[str, InstanceTelemetry], bool]:
         cloudwatch = account.clients.client("cloudwatch", region)
         ids = {instance["InstanceId"] for instance in instances}
         # GPU memory size is only fetched for types whose per-GPU memory nobody knows.
@@ -196,7 +197,7 @@ class _RegionScanner:
         region: str,
         described: dict[str, ec2_api.TypeInfo],
         encryption: dict[str, bool] | None,
-        series: dict[str, telemetry.InstanceTelemetry],
+        series: dict[str, InstanceTelemetry],
         telemetry_failed: bool,
     ) -> Resource:
         instance_type = instance["InstanceType"]

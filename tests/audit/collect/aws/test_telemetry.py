@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from infraaudit.audit.collect import series
 from infraaudit.audit.collect.aws import ec2, telemetry
 from infraaudit.audit.models import Market
 
 NOW = datetime(2026, 11, 20, 12, 34, tzinfo=UTC)
-WINDOW = telemetry.Window.ending(NOW, 14)
+WINDOW = series.Window.ending(NOW, 14)
 
 
 def test_window_is_aligned_to_whole_hours() -> None:
@@ -19,16 +20,16 @@ def test_window_is_aligned_to_whole_hours() -> None:
 
 
 def test_summary_nearest_rank_p95_and_coverage() -> None:
-    summary = telemetry.summarize([float(v) for v in range(1, 101)], WINDOW)
+    summary = series.summarize([float(v) for v in range(1, 101)], WINDOW)
     assert summary is not None
     assert (summary.avg, summary.p95, summary.max, summary.samples) == (50.5, 95.0, 100.0, 100)
     assert summary.coverage == round(100 / 336, 4)
 
 
 def test_no_values_is_no_summary_never_zero() -> None:
-    assert telemetry.summarize([], WINDOW) is None
-    assert telemetry.summarize([float("nan")], WINDOW) is None
-    assert telemetry.utilization(None, WINDOW) is None
+    assert series.summarize([], WINDOW) is None
+    assert series.summarize([float("nan")], WINDOW) is None
+    assert series.utilization(None, WINDOW) is None
 
 
 def test_each_instance_is_summarised_once_its_series_are_in() -> None:
