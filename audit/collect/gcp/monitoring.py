@@ -1,0 +1,80 @@
+"""Cloud Monitoring telemetry of a project's VMs: a few ListTimeSeries calls per project.
+
+One call (plus pages) per metric type for the whole project, aligned server-side to hourly
+means (ALIGN_MEAN, 3,600 s), one series per VM and GPU; never a call per VM. Not wired into
+`scan` yet (issue 4).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from google.api_core import exceptions as api_exceptions
+from google.api_core.retry import Retry, if_exception_type
+from google.cloud import monitoring_v3
+
+from ..series import PERIOD_S, Hourly, InstanceSeries, InstanceTelemetry, Window, instance_telemetry
+
+GPU_UTILIZATION = "agent.googleapis.com/gpu/utilization"  # Ops Agent, percent, label gpu_number
+GPU_MEMORY_USED = "agent.googleapis.com/gpu/memory/bytes_used"  # Ops Agent, bytes, label gpu_number
+CPU_UTILIZATION = "compute.googleapis.com/instance/cpu/utilization"  # fraction 0-1, every VM
+METRICS = (GPU_UTILIZATION, GPU_MEMORY_USED, CPU_UTILIZATION)
+LIST_TIME_SERIES = "monitoring.timeSeries.list"
+BYTES_PER_MIB = 1024.0 * 1024.0
+RETRY = Retry(
+    predicate=if_exception_type(api_exceptions.TooManyRequests, api_exceptions.ServiceUnavailable),
+    initial=1.0,
+    maximum=30.0,
+    timeout=120.0,
+)
+
+
+def hourly_series(
+    client: Any, project: str, metric_type: str, window: Window, *, retry: Retry = RETRY
+) -> Iterator[tuple[str, int | None, Hourly]]:
+    """(instance id, GPU number or None, hourly means) for every gce_instance series of the metric."""
+    request = monitoring_v3.ListTimeSeriesRequest(
+        name=f"projects/{project}",
+        filter=f'metric.type = "{metric_type}" AND resource.type = "gce_instance"',
+        interval=monitoring_v3.TimeInterval(start_time=window.start, end_time=window.end),
+        aggregation=monitoring_v3.Aggregation(
+            alignment_period=timedelta(seconds=PERIOD_S),
+            per_series_aligner=monitoring_v3.Aggregation.Aligner.ALIGN_MEAN,
+        ),
+        view=monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.FULL,
+    )
+    for series in client.list_time_series(request=request, retry=retry):
+        labels = series.metric.labels
+        if labels.get("memory_state", "used") != "used":
+            continue  # only memory in use, where the agent also reports free/reserved
+        gpu = labels.get("gpu_number")
+        hourly = {point.interval.end_time: _number(point.value) for point in series.points}
+        yield series.resource.labels["instance_id"], int(gpu) if gpu and gpu.isdigit() else None, hourly
+
+
+def _number(value: Any) -> float:
+    kind = monitoring_v3.TypedValue.pb(value).WhichOneof("value")
+    return float(getattr(value, kind)) if kind in ("double_value", "int64_value") else float("nan")
+
+
+def project_telemetry(
+    client: Any, project: str, window: Window, *, retry: Retry = RETRY
+) -> dict[str, InstanceTelemetry]:
+    """Summaries per VM id (the numeric instance id Compute Engine reports as `id`).
+    API errors propagate (the caller records a gap for the project)."""
+    series: dict[str, InstanceSeries] = defaultdict(lambda: InstanceSeries({}, {}, {}, {}))
+    for metric in METRICS:
+        for instance_id, gpu, hourly in hourly_series(client, project, metric, window, retry=retry):
+            target = series[instance_id]
+            if metric == CPU_UTILIZATION:
+                target.cpu.update({stamp: value * 100 for stamp, value in hourly.items()})
+            elif metric == GPU_UTILIZATION:
+                target.gpu.setdefault(gpu, {}).update(hourly)
+            else:
+                target.memory_mib.setdefault(gpu, {}).update(
+                    {stamp: value / BYTES_PER_MIB for stamp, value in hourly.items()}
+                )
+    return {instance_id: instance_telemetry(found, window) for instance_id, found in series.items()}
