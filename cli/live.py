@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from infraaudit.audit.catalog import Catalog
 from infraaudit.audit.collect.aws import AwsScanOptions, AwsTargetSpec, collect_aws
+from infraaudit.audit.collect.gcp.collector import GcpScanOptions, GcpTargetSpec, collect_gcp
 from infraaudit.audit.config import Settings
-from infraaudit.audit.models import Inventory
+from infraaudit.audit.models import Coverage, Inventory
 
 from .common import progress_status
 
@@ -55,6 +57,65 @@ AWS_OPTIONS: list[Callable[[F], F]] = [
         help="Account×region pairs scanned in parallel.",
     ),
 ]
+
+
+GCP_OPTIONS: list[Callable[[F], F]] = [
+    click.option("--gcp", "use_gcp", is_flag=True, help="Scan live GCP projects (read-only)."),
+    click.option("--project", "projects", multiple=True, metavar="ID", help="GCP project to scan. Repeatable."),
+    click.option(
+        "--gcp-credentials",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        help="Service-account key file (default: Application Default Credentials).",
+    ),
+    click.option("--gcp-compute-endpoint", metavar="URL", help="Compute Engine REST endpoint override."),
+    click.option(
+        "--gcp-monitoring-endpoint", metavar="HOST:PORT", help="Cloud Monitoring endpoint of a plaintext gRPC emulator."
+    ),
+]
+
+
+def gcp_options(func: F) -> F:
+    for option in reversed(GCP_OPTIONS):
+        func = option(func)
+    return func
+
+
+def gcp_spec(
+    projects: tuple[str, ...], credentials: Path | None, compute_endpoint: str | None, monitoring_endpoint: str | None
+) -> GcpTargetSpec:
+    try:
+        return GcpTargetSpec(projects, credentials, compute_endpoint, monitoring_endpoint)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def collect_gcp_inventory(spec: GcpTargetSpec, settings: Settings, catalog: Catalog, concurrency: int) -> Inventory:
+    options = GcpScanOptions(lookback_days=settings.lookback_days, max_workers=concurrency)
+    with progress_status("Scanning GCP", unit="projects") as progress:
+        result = collect_gcp(spec, catalog, now=datetime.now(UTC), options=options, progress=progress)
+    inventory = result.inventory
+    click.echo(
+        f"gcp: {len(inventory.coverage.accounts)} project(s), {len(inventory.resources)} GPU VM(s), "
+        f"{len(inventory.gaps)} gap(s)",
+        err=True,
+    )
+    return inventory
+
+
+def merge(inventories: list[Inventory]) -> Inventory:
+    """One inventory from several providers' scans."""
+    if len(inventories) == 1:
+        return inventories[0]
+    return Inventory(
+        generated_at=max((i.generated_at for i in inventories if i.generated_at), default=None),
+        resources=[r for i in inventories for r in i.resources],
+        coverage=Coverage(
+            accounts=sorted({a for i in inventories for a in i.coverage.accounts}),
+            regions=sorted({r for i in inventories for r in i.coverage.regions}),
+            apis=sorted({a for i in inventories for a in i.coverage.apis}),
+        ),
+        gaps=[g for i in inventories for g in i.gaps],
+    )
 
 
 def aws_options(func: F) -> F:

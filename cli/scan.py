@@ -26,7 +26,15 @@ from .common import (
     warn,
     write_output,
 )
-from .live import aws_options, aws_spec, collect_aws_inventory
+from .live import (
+    aws_options,
+    aws_spec,
+    collect_aws_inventory,
+    collect_gcp_inventory,
+    gcp_options,
+    gcp_spec,
+    merge,
+)
 
 
 @click.command()
@@ -37,6 +45,7 @@ from .live import aws_options, aws_spec, collect_aws_inventory
     help="Inventory JSON to audit ('-' reads stdin), instead of a live scan.",
 )
 @aws_options
+@gcp_options
 @click.option(
     "--save-inventory",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -72,6 +81,11 @@ def scan(
     regions: tuple[str, ...],
     endpoint_url: str | None,
     concurrency: int,
+    use_gcp: bool,
+    projects: tuple[str, ...],
+    gcp_credentials: Path | None,
+    gcp_compute_endpoint: str | None,
+    gcp_monitoring_endpoint: str | None,
     save_inventory: Path | None,
     config_path: Path | None,
     policy_dirs: tuple[Path, ...],
@@ -84,18 +98,28 @@ def scan(
     opa_timeout: float,
     catalog_path: Path | None,
 ) -> int:
-    """Audit GPU resources against the policy library: live AWS accounts (--aws) or an inventory file."""
+    """Audit GPU resources against the policy library: live AWS accounts (--aws), GCP projects
+    (--gcp), or an inventory file."""
     aws_given = bool(profiles or role_arns or org_role or regions or endpoint_url)
     if aws_given and not use_aws:
         raise click.UsageError("--profile, --role-arn, --org-role, --regions and --endpoint-url need --aws")
-    if (inventory_path is None) == (not use_aws):
-        raise click.UsageError("give exactly one source: --inventory FILE or --aws")
-    spec = aws_spec(profiles, role_arns, org_role, regions, endpoint_url) if use_aws else None
+    if (projects or gcp_credentials or gcp_compute_endpoint or gcp_monitoring_endpoint) and not use_gcp:
+        raise click.UsageError("--project, --gcp-credentials and the --gcp-*-endpoint options need --gcp")
+    live = use_aws or use_gcp
+    if (inventory_path is None) == (not live):
+        raise click.UsageError("give exactly one source: --inventory FILE, or --aws and/or --gcp")
+    aws = aws_spec(profiles, role_arns, org_role, regions, endpoint_url) if use_aws else None
+    gcp = gcp_spec(projects, gcp_credentials, gcp_compute_endpoint, gcp_monitoring_endpoint) if use_gcp else None
     settings = load_settings(find_config(config_path, Path.cwd()))
     catalog = Catalog.load(catalog_path)
-    if spec is not None:
-        inventory, _ = collect_aws_inventory(spec, settings, catalog, concurrency)
-        artifact = "aws"
+    if live:
+        collected = []
+        if aws is not None:
+            collected.append(collect_aws_inventory(aws, settings, catalog, concurrency)[0])
+        if gcp is not None:
+            collected.append(collect_gcp_inventory(gcp, settings, catalog, concurrency))
+        inventory = merge(collected)
+        artifact = "+".join(p for p, used in (("aws", use_aws), ("gcp", use_gcp)) if used)
     else:
         assert inventory_path is not None
         inventory = load_inventory(inventory_path)

@@ -27,7 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "scan": BASE | LAYER_2 | LAYER_3,
     "__init__": set(),
 }
-CLOUD_SDKS = {"boto3", "botocore", "google"}
+CLOUD_SDKS = {"boto3", "botocore", "google", "grpc"}
 THIRD_PARTY = {"pydantic", "pydantic_core", "yaml", "rich", "requests", "opa_client", "click", "pulumi",
                "pulumi_aws", "pulumi_gcp"} | CLOUD_SDKS  # fmt: skip
 

@@ -33,6 +33,7 @@ RETRY = Retry(
 class ProjectInventory:
     resources: list[Resource] = field(default_factory=list)
     gaps: list[CoverageGap] = field(default_factory=list)
+    instance_ids: dict[str, str] = field(default_factory=dict)  # uid -> Compute's numeric id (Monitoring's key)
 
 
 def gap(project: str, exc: api_exceptions.GoogleAPICallError, *, region: str | None = None) -> CoverageGap:
@@ -65,9 +66,11 @@ def list_gpu_vms(client: Any, project: str, *, retry: Retry = RETRY) -> ProjectI
                         message=scoped.warning.message,
                     )
                 )
-            found.resources.extend(
-                instance_resource(vm, project=project, zone=zone) for vm in scoped.instances if is_gpu_vm(vm)
-            )
+            for vm in scoped.instances:
+                if is_gpu_vm(vm):
+                    resource = instance_resource(vm, project=project, zone=zone)
+                    found.resources.append(resource)
+                    found.instance_ids[resource.uid] = str(vm.id)
     except api_exceptions.GoogleAPICallError as exc:
         # Nothing of this project can be trusted as complete: drop what was listed, report the gap.
         return ProjectInventory(gaps=[gap(project, exc)])

@@ -1,0 +1,107 @@
+"""`infraaudit scan --gcp` end to end: local Compute REST and Monitoring gRPC servers speaking the
+real wire formats, the real Google client libraries, real OPA, the real entry point."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from gcp_servers import ComputeServer, MonitoringServer, gpu_instance
+
+PROJECT = "ml-prod"
+ZONE = "us-central1-a"
+LABELS = {"owner": "ml", "team": "research", "cost-center": "cc-42", "data-classification": "internal"}
+NOW = datetime.now(UTC)
+
+
+def _hourly(value: float, hours: int = 14 * 24) -> list[tuple[datetime, float]]:
+    end = NOW.replace(minute=0, second=0, microsecond=0)
+    return [(end - timedelta(hours=hours - h) + timedelta(minutes=30), value) for h in range(hours)]
+
+
+@pytest.fixture(scope="module")
+def gcp() -> Iterator[tuple[ComputeServer, MonitoringServer]]:
+    """Four g2 VMs: idle, busy on spot, without the Ops Agent, and busy with a public IP and EU data."""
+    vms = {
+        "idle-l4": dict(util=1.0),
+        "busy-spot": dict(util=80.0, provisioning_model="SPOT"),
+        "no-agent": dict(util=None),
+        "public-eu": dict(util=80.0, provisioning_model="SPOT", external_ip=True,
+                          labels={**LABELS, "data-classification": "eu-personal"}),
+    }  # fmt: skip
+    with ComputeServer() as compute, MonitoringServer() as monitoring:
+        for name, spec in vms.items():
+            util = spec.pop("util")
+            vm = gpu_instance(name, ZONE, "g2-standard-8", project=PROJECT, **{"labels": LABELS, **spec})
+            compute.add_instance(PROJECT, ZONE, vm)
+            labels = {"instance_id": vm["id"], "zone": ZONE, "project_id": PROJECT}
+            monitoring.add_series(
+                PROJECT, "compute.googleapis.com/instance/cpu/utilization", {}, "gce_instance", labels, _hourly(0.3)
+            )
+            if util is not None:
+                monitoring.add_series(
+                    PROJECT, "agent.googleapis.com/gpu/utilization", {"gpu_number": "0"}, "gce_instance", labels,
+                    _hourly(util),
+                )  # fmt: skip
+                monitoring.add_series(
+                    PROJECT, "agent.googleapis.com/gpu/memory/bytes_used", {"gpu_number": "0"}, "gce_instance",
+                    labels, _hourly(18 * 1024**3),
+                )  # fmt: skip
+        yield compute, monitoring
+
+
+def _scan(run_cli, gcp, *extra: str):  # type: ignore[no-untyped-def]
+    compute, monitoring = gcp
+    return run_cli(
+        "scan", "--gcp", "--project", PROJECT, "--gcp-compute-endpoint", compute.url,
+        "--gcp-monitoring-endpoint", monitoring.target, "--format", "json", *extra,
+    )  # fmt: skip
+
+
+def test_exact_findings_per_rule(gcp, run_cli) -> None:
+    result = _scan(run_cli, gcp)
+    assert result.code == 0, result.err
+    found: dict[str, set[str]] = defaultdict(set)
+    for finding in json.loads(result.out)["findings"]:
+        found[finding["rule_id"]].add(finding["resource_uid"].rsplit(":", 1)[1])
+    assert dict(found) == {
+        "IA-GPU-001": {"idle-l4"},  # 1 % for 14 days
+        "IA-GPU-005": {"no-agent"},  # CPU only: no Ops Agent GPU metrics
+        "IA-RES-001": {"public-eu"},  # eu-personal data in us-central1
+        "IA-SEC-001": {"public-eu"},
+    }
+    assert "gcp: 1 project(s), 4 GPU VM(s), 0 gap(s)" in result.err
+    compute, monitoring = gcp
+    assert monitoring.count("ListTimeSeries", project=PROJECT) == 3  # per metric, not per VM
+
+
+def test_a_disabled_api_is_a_gap_and_exit_5(gcp, run_cli) -> None:
+    compute, _ = gcp
+    compute.fail(PROJECT, "SERVICE_DISABLED", times=1)
+    try:
+        result = _scan(run_cli, gcp)
+    finally:
+        compute.clear_failures()
+    assert result.code == 5
+    [gap] = json.loads(result.out)["gaps"]
+    assert (gap["account"], gap["api"], gap["error_code"]) == (
+        PROJECT,
+        "compute.instances.aggregatedList",
+        "SERVICE_DISABLED",
+    )
+
+
+def test_unreadable_monitoring_is_a_gap_not_missing_agents(gcp, run_cli) -> None:
+    _, monitoring = gcp
+    monitoring.fail(PROJECT, "PERMISSION_DENIED")
+    try:
+        result = _scan(run_cli, gcp, "--allow-partial")
+    finally:
+        monitoring.clear_failures()
+    assert result.code == 0
+    report = json.loads(result.out)
+    assert [g["api"] for g in report["gaps"]] == ["monitoring.timeSeries.list"]
+    assert not [f for f in report["findings"] if f["rule_id"] in ("IA-GPU-001", "IA-GPU-005")]
