@@ -7,6 +7,7 @@ import json
 import click
 
 from infraaudit.audit.collect.aws import AWS_CALLS, iam_policy
+from infraaudit.audit.collect.gcp.calls import GCP_CALLS, custom_role_yaml
 
 
 @click.group()
@@ -31,4 +32,24 @@ def aws(fmt: str) -> int:
     width = max(len(call.action) for call in AWS_CALLS)
     for call in AWS_CALLS:
         click.echo(f"{call.action:<{width}}  {call.purpose}")
+    return 0
+
+
+@permissions.command("gcp")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["role", "list"]),
+    default="role",
+    show_default=True,
+    help="role: a custom role YAML (gcloud iam roles create --file); list: each permission and why.",
+)
+def gcp(fmt: str) -> int:
+    """The IAM permissions `scan --gcp` uses."""
+    if fmt == "role":
+        click.echo(custom_role_yaml(), nl=False)
+        return 0
+    width = max(len(call.permission) for call in GCP_CALLS)
+    for call in GCP_CALLS:
+        click.echo(f"{call.permission:<{width}}  {call.api_method}: {call.purpose}")
     return 0

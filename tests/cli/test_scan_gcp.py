@@ -105,3 +105,10 @@ def test_unreadable_monitoring_is_a_gap_not_missing_agents(gcp, run_cli) -> None
     report = json.loads(result.out)
     assert [g["api"] for g in report["gaps"]] == ["monitoring.timeSeries.list"]
     assert not [f for f in report["findings"] if f["rule_id"] in ("IA-GPU-001", "IA-GPU-005")]
+
+
+def test_permissions_gcp(run_cli) -> None:
+    role = run_cli("permissions", "gcp")
+    assert role.code == 0 and "- compute.instances.list\n- monitoring.timeSeries.list\n" in role.out
+    listed = run_cli("permissions", "gcp", "--format", "list")
+    assert "compute.instances.aggregatedList" in listed.out
