@@ -8,14 +8,15 @@ and a gap, so the report can never look clean over missing data.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from ...catalog import Catalog
 from ...models import Accelerator, Coverage, CoverageGap, Inventory, Resource
+from ..pool import Progress, run_all
 from ..series import InstanceTelemetry, Window
 from . import ec2 as ec2_api
 from . import telemetry
@@ -29,8 +30,6 @@ UNKNOWN_UTILIZATION = "utilization"
 APIS = ("ec2:DescribeInstances", "ec2:DescribeVolumes", "cloudwatch:GetMetricData")
 
 TELEMETRY_ERRORS: tuple[type[Exception], ...] = (*AWS_ERRORS, telemetry.MetricDataError)
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -72,22 +71,10 @@ def collect_aws(
         work.extend((account, region) for region in regions)
     scanner = _RegionScanner(catalog, Window.ending(now, options.lookback_days))
     resources: list[Resource] = []
-    done = 0
-    pool = ThreadPoolExecutor(max_workers=max(1, options.max_workers), thread_name_prefix="aws-scan")
-    try:
-        futures = [pool.submit(scanner.scan, account, region) for account, region in work]
-        for future in as_completed(futures):
-            result = future.result()
-            resources.extend(result.resources)
-            gaps.extend(result.gaps)
-            done += 1
-            if progress is not None:
-                progress(done, len(work))
-    except BaseException:
-        # Ctrl-C or a bug: drop the queued regions and do not wait for the ones in flight.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    jobs = [partial(scanner.scan, account, region) for account, region in work]
+    for result in run_all(jobs, max_workers=options.max_workers, name="aws-scan", progress=progress):
+        resources.extend(result.resources)
+        gaps.extend(result.gaps)
     resources.sort(key=lambda r: r.uid)
     inventory = Inventory(
         generated_at=now,

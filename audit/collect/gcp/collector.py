@@ -3,10 +3,9 @@ few Cloud Monitoring calls. Failures become coverage gaps; the scan goes on."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +21,14 @@ from google.oauth2 import service_account
 
 from ...catalog import Catalog
 from ...errors import InfraauditError
-from ...models import Coverage, CoverageGap, Inventory, Provider, Resource
+from ...models import Coverage, CoverageGap, Inventory, Resource
+from ..pool import Progress, run_all
 from ..series import Window
 from . import inventory, monitoring
 
 READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
 APIS = (inventory.AGGREGATED_LIST, monitoring.LIST_TIME_SERIES)
 UNKNOWN_UTILIZATION = "utilization"
-
-Progress = Callable[[int, int], None]
 
 
 class GcpCredentialError(InfraauditError):
@@ -107,19 +105,10 @@ def collect_gcp(
     window = Window.ending(now, options.lookback_days)
     resources: list[Resource] = []
     gaps: list[CoverageGap] = []
-    pool = ThreadPoolExecutor(max_workers=max(1, options.max_workers), thread_name_prefix="gcp-scan")
-    try:
-        futures = [pool.submit(_scan_project, compute, metrics, project, window) for project in spec.projects]
-        for done, future in enumerate(as_completed(futures), start=1):
-            found, missing = future.result()
-            resources.extend(found)
-            gaps.extend(missing)
-            if progress is not None:
-                progress(done, len(futures))
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    jobs = [partial(_scan_project, compute, metrics, project, window) for project in spec.projects]
+    for found, missing in run_all(jobs, max_workers=options.max_workers, name="gcp-scan", progress=progress):
+        resources.extend(found)
+        gaps.extend(missing)
     resources.sort(key=lambda r: r.uid)
     regions = sorted({r.region for r in resources})
     inventory_ = Inventory(
@@ -139,15 +128,7 @@ def _scan_project(compute: Any, metrics: Any, project: str, window: Window) -> t
     try:
         telemetry = monitoring.project_telemetry(metrics, project, window)
     except api_exceptions.GoogleAPICallError as exc:
-        gaps.append(
-            CoverageGap(
-                provider=Provider.GCP,
-                account=project,
-                api=monitoring.LIST_TIME_SERIES,
-                error_code=str(getattr(exc, "reason", None) or type(exc).__name__),
-                message=" ".join(str(exc.message or exc).split())[:300],
-            )
-        )
+        gaps.append(inventory.gap(project, exc, api=monitoring.LIST_TIME_SERIES))
         unknown = [resource.model_copy(update={"unknown": [UNKNOWN_UTILIZATION]}) for resource in listed.resources]
         return unknown, gaps
     found = []

@@ -36,16 +36,12 @@ class ProjectInventory:
     instance_ids: dict[str, str] = field(default_factory=dict)  # uid -> Compute's numeric id (Monitoring's key)
 
 
-def gap(project: str, exc: api_exceptions.GoogleAPICallError, *, region: str | None = None) -> CoverageGap:
-    code = getattr(exc, "reason", None) or type(exc).__name__  # SERVICE_DISABLED, IAM_PERMISSION_DENIED...
-    return CoverageGap(
-        provider=Provider.GCP,
-        account=project,
-        region=region,
-        api=AGGREGATED_LIST,
-        error_code=str(code),
-        message=" ".join(str(exc.message or exc).split())[:300],
-    )
+def gap(project: str, exc: api_exceptions.GoogleAPICallError, *, api: str = AGGREGATED_LIST) -> CoverageGap:
+    """A Google API error as a gap: the ErrorInfo reason (SERVICE_DISABLED, IAM_PERMISSION_DENIED...)
+    when the error carries one, else the exception's name."""
+    code = getattr(exc, "reason", None) or type(exc).__name__
+    message = " ".join(str(exc.message or exc).split())[:300]
+    return CoverageGap(provider=Provider.GCP, account=project, api=api, error_code=str(code), message=message)
 
 
 def list_gpu_vms(client: Any, project: str, *, retry: Retry = RETRY) -> ProjectInventory:
