@@ -347,6 +347,22 @@ class _FailureRules:
 # --------------------------------------------------------------------------------------------------------- Compute
 
 
+class _InjectsFailures:
+    """fail()/clear_failures() for a server holding `_lock` and `_failures`."""
+
+    _lock: threading.Lock
+    _failures: _FailureRules
+
+    def fail(self, project: str, failure: Failure, times: int | None = None) -> None:
+        """Fail every call for `project`: forever, or `times` times and then succeed (for retry tests)."""
+        with self._lock:
+            self._failures.set(project, failure, times)
+
+    def clear_failures(self, project: str | None = None) -> None:
+        with self._lock:
+            self._failures.clear(project)
+
+
 @dataclass(frozen=True)
 class ComputeRequest:
     method: str  # HTTP method
@@ -414,7 +430,7 @@ class _ComputeHandler(BaseHTTPRequestHandler):
         pass
 
 
-class ComputeServer:
+class ComputeServer(_InjectsFailures):
     """Compute Engine v1 REST on 127.0.0.1 and a free port, in a background thread, stopped on exit."""
 
     def __init__(self, zones: Iterable[str] = DEFAULT_ZONES) -> None:
@@ -470,15 +486,6 @@ class ComputeServer:
                 self._zones.append(zone)
             zones = self._unreachable.setdefault(project, set())
             (zones.add if unreachable else zones.discard)(zone)
-
-    def fail(self, project: str, failure: Failure, times: int | None = None) -> None:
-        """Fail every call for `project`: forever, or `times` times and then succeed (for retry tests)."""
-        with self._lock:
-            self._failures.set(project, failure, times)
-
-    def clear_failures(self, project: str | None = None) -> None:
-        with self._lock:
-            self._failures.clear(project)
 
     def count(self, api_method: str | None = None, *, project: str | None = None) -> int:
         """Requests seen, optionally only of one API method ("compute.instances.aggregatedList") or project."""
@@ -743,7 +750,7 @@ class _Abort(Exception):
         self.code, self.message, self.info = code, message, info
 
 
-class MonitoringServer:
+class MonitoringServer(_InjectsFailures):
     """Cloud Monitoring v3 MetricService/ListTimeSeries over insecure gRPC on 127.0.0.1 and a free port."""
 
     SERVICE = "google.monitoring.v3.MetricService"
@@ -809,15 +816,6 @@ class MonitoringServer:
                     sorted(new),
                 )
             )
-
-    def fail(self, project: str, failure: Failure, times: int | None = None) -> None:
-        """Fail every call for `project`: forever, or `times` times and then succeed (for retry tests)."""
-        with self._lock:
-            self._failures.set(project, failure, times)
-
-    def clear_failures(self, project: str | None = None) -> None:
-        with self._lock:
-            self._failures.clear(project)
 
     def count(self, method: str | None = "ListTimeSeries", *, project: str | None = None) -> int:
         with self._lock:
