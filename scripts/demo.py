@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""`make demo`: a live AWS scan of a demo GPU fleet, with no AWS account.
+"""`make demo`: a live AWS + GCP scan of demo GPU fleets, with no cloud account.
 
-Starts a real moto_server on 127.0.0.1, seeds an organization (two active accounts and a
-closed one) with GPU instances and 14 days of CloudWatch-agent GPU metrics, then runs
+Starts a real moto_server on 127.0.0.1 and seeds an organization (two active accounts and a
+closed one) with GPU instances and 14 days of CloudWatch-agent GPU metrics; starts local
+Compute Engine (REST) and Cloud Monitoring (gRPC) servers speaking the real wire formats with a
+GCP project of four GPU VMs and their Ops Agent metrics; then runs
 
-    infraaudit scan --aws --org-role InfraauditAudit --regions us-east-1,eu-west-1 --endpoint-url URL
+    infraaudit scan --aws --org-role InfraauditAudit --regions us-east-1,eu-west-1 --endpoint-url URL \
+        --gcp --project ml-prod --gcp-compute-endpoint URL --gcp-monitoring-endpoint HOST:PORT
 
-exactly as against real accounts, and prints its report. Extra arguments go to `scan`
+exactly as against real accounts, and prints the one report. Extra arguments go to `scan`
 (e.g. `make demo ARGS="--format markdown"`). The server stops when the scan ends.
 """
 
@@ -23,13 +26,21 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "support"))
 
 from aws_fleet import DEMO_KEY, ORG_ROLE, STANDARD_REGIONS, MotoServer, seed_standard_fleet  # noqa: E402
+from gcp_servers import STANDARD_PROJECT, ComputeServer, MonitoringServer, seed_standard_project  # noqa: E402
 
 
 def main(extra: list[str]) -> int:
     infraaudit = Path(sys.executable).with_name("infraaudit")
-    with MotoServer() as moto, tempfile.TemporaryDirectory() as home:
+    with (
+        MotoServer() as moto,
+        ComputeServer() as compute,
+        MonitoringServer() as monitoring,
+        tempfile.TemporaryDirectory() as home,
+    ):
         print(f"demo: moto_server on {moto.url}; seeding an organization with 13 GPU instances ...", file=sys.stderr)
         seed_standard_fleet(moto.url, datetime.now(UTC))
+        print(f"demo: Compute on {compute.url}, Monitoring on {monitoring.target}: 4 GPU VMs", file=sys.stderr)
+        seed_standard_project(compute, monitoring, datetime.now(UTC))
         empty = Path(home) / "empty"
         empty.write_text("")
         env = {
@@ -45,7 +56,8 @@ def main(extra: list[str]) -> int:
             env.pop(name, None)
         command = [
             "infraaudit", "scan", "--aws", "--org-role", ORG_ROLE, "--regions", ",".join(STANDARD_REGIONS),
-            "--endpoint-url", moto.url, *extra,
+            "--endpoint-url", moto.url, "--gcp", "--project", STANDARD_PROJECT,
+            "--gcp-compute-endpoint", compute.url, "--gcp-monitoring-endpoint", monitoring.target, *extra,
         ]  # fmt: skip
         print("$ " + " ".join(command), file=sys.stderr)
         return subprocess.call([str(infraaudit), *command[1:]], env=env)

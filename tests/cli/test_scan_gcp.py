@@ -6,50 +6,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from gcp_servers import ComputeServer, MonitoringServer, gpu_instance
+from gcp_servers import STANDARD_PROJECT, ComputeServer, MonitoringServer, seed_standard_project
 
-PROJECT = "ml-prod"
-ZONE = "us-central1-a"
-LABELS = {"owner": "ml", "team": "research", "cost-center": "cc-42", "data-classification": "internal"}
-NOW = datetime.now(UTC)
-
-
-def _hourly(value: float, hours: int = 14 * 24) -> list[tuple[datetime, float]]:
-    end = NOW.replace(minute=0, second=0, microsecond=0)
-    return [(end - timedelta(hours=hours - h) + timedelta(minutes=30), value) for h in range(hours)]
+PROJECT = STANDARD_PROJECT
 
 
 @pytest.fixture(scope="module")
 def gcp() -> Iterator[tuple[ComputeServer, MonitoringServer]]:
-    """Four g2 VMs: idle, busy on spot, without the Ops Agent, and busy with a public IP and EU data."""
-    vms = {
-        "idle-l4": dict(util=1.0),
-        "busy-spot": dict(util=80.0, provisioning_model="SPOT"),
-        "no-agent": dict(util=None),
-        "public-eu": dict(util=80.0, provisioning_model="SPOT", external_ip=True,
-                          labels={**LABELS, "data-classification": "eu-personal"}),
-    }  # fmt: skip
     with ComputeServer() as compute, MonitoringServer() as monitoring:
-        for name, spec in vms.items():
-            util = spec.pop("util")
-            vm = gpu_instance(name, ZONE, "g2-standard-8", project=PROJECT, **{"labels": LABELS, **spec})
-            compute.add_instance(PROJECT, ZONE, vm)
-            labels = {"instance_id": vm["id"], "zone": ZONE, "project_id": PROJECT}
-            monitoring.add_series(
-                PROJECT, "compute.googleapis.com/instance/cpu/utilization", {}, "gce_instance", labels, _hourly(0.3)
-            )
-            if util is not None:
-                monitoring.add_series(
-                    PROJECT, "agent.googleapis.com/gpu/utilization", {"gpu_number": "0"}, "gce_instance", labels,
-                    _hourly(util),
-                )  # fmt: skip
-                monitoring.add_series(
-                    PROJECT, "agent.googleapis.com/gpu/memory/bytes_used", {"gpu_number": "0"}, "gce_instance",
-                    labels, _hourly(18 * 1024**3),
-                )  # fmt: skip
+        seed_standard_project(compute, monitoring, datetime.now(UTC))
         yield compute, monitoring
 
 

@@ -65,7 +65,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal, NoReturn
 from urllib.parse import parse_qs, urlsplit
@@ -1008,3 +1008,40 @@ class _Row:
             value_type=getattr(metric_pb2.MetricDescriptor.ValueType, self.value_type),
             points=points,
         )
+
+
+# ---------------------------------------------------------------- a small project with ground truth
+
+STANDARD_PROJECT = "ml-prod"
+STANDARD_ZONE = "us-central1-a"
+STANDARD_LABELS = {"owner": "ml", "team": "research", "cost-center": "cc-42", "data-classification": "internal"}
+
+
+def seed_standard_project(compute: ComputeServer, monitoring: MonitoringServer, now: datetime) -> None:
+    """Four g2 VMs with 14 days of hourly Ops Agent metrics: idle, busy on spot, without the
+    agent, and busy on spot with a public IP and EU personal data in us-central1."""
+    end = now.replace(minute=0, second=0, microsecond=0)
+    hourly = [end - timedelta(hours=336 - h) + timedelta(minutes=30) for h in range(336)]
+    vms: dict[str, dict[str, Any]] = {
+        "idle-l4": {"util": 1.0},
+        "busy-spot": {"util": 80.0, "provisioning_model": "SPOT"},
+        "no-agent": {"util": None},
+        "public-eu": {"util": 80.0, "provisioning_model": "SPOT", "external_ip": True,
+                      "labels": {**STANDARD_LABELS, "data-classification": "eu-personal"}},
+    }  # fmt: skip
+    for name, spec in vms.items():
+        util = spec.pop("util")
+        vm = gpu_instance(
+            name, STANDARD_ZONE, "g2-standard-8", project=STANDARD_PROJECT, **{"labels": STANDARD_LABELS, **spec}
+        )
+        compute.add_instance(STANDARD_PROJECT, STANDARD_ZONE, vm)
+        labels = {"instance_id": vm["id"], "zone": STANDARD_ZONE, "project_id": STANDARD_PROJECT}
+        series = [("compute.googleapis.com/instance/cpu/utilization", {}, 0.3)]
+        if util is not None:
+            series += [
+                ("agent.googleapis.com/gpu/utilization", {"gpu_number": "0"}, util),
+                ("agent.googleapis.com/gpu/memory/bytes_used", {"gpu_number": "0"}, 18.0 * 1024**3),
+            ]
+        for metric, metric_labels, value in series:
+            points = [(stamp, value) for stamp in hourly]
+            monitoring.add_series(STANDARD_PROJECT, metric, metric_labels, "gce_instance", labels, points)
