@@ -1,4 +1,4 @@
-"""Options and helpers for the live collectors (`scan --aws`)."""
+"""Options and helpers for the live collectors (`scan --aws`, `scan --gcp`)."""
 
 from __future__ import annotations
 
@@ -74,10 +74,19 @@ GCP_OPTIONS: list[Callable[[F], F]] = [
 ]
 
 
-def gcp_options(func: F) -> F:
-    for option in reversed(GCP_OPTIONS):
-        func = option(func)
-    return func
+def stacked(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    """One decorator applying a list of click options, in the order listed."""
+
+    def apply(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
+aws_options = stacked(AWS_OPTIONS)
+gcp_options = stacked(GCP_OPTIONS)
 
 
 def gcp_spec(
@@ -89,10 +98,10 @@ def gcp_spec(
         raise click.UsageError(str(exc)) from None
 
 
-def collect_gcp_inventory(spec: GcpTargetSpec, settings: Settings, catalog: Catalog, concurrency: int) -> Inventory:
+def collect_gcp_inventory(spec: GcpTargetSpec, settings: Settings, concurrency: int) -> Inventory:
     options = GcpScanOptions(lookback_days=settings.lookback_days, max_workers=concurrency)
     with progress_status("Scanning GCP", unit="projects") as progress:
-        result = collect_gcp(spec, catalog, now=datetime.now(UTC), options=options, progress=progress)
+        result = collect_gcp(spec, now=datetime.now(UTC), options=options, progress=progress)
     inventory = result.inventory
     click.echo(
         f"gcp: {len(inventory.coverage.accounts)} project(s), {len(inventory.resources)} GPU VM(s), "
@@ -118,12 +127,6 @@ def merge(inventories: list[Inventory]) -> Inventory:
     )
 
 
-def aws_options(func: F) -> F:
-    for option in reversed(AWS_OPTIONS):
-        func = option(func)
-    return func
-
-
 def aws_spec(
     profiles: tuple[str, ...],
     role_arns: tuple[str, ...],
@@ -137,9 +140,7 @@ def aws_spec(
         raise click.UsageError(str(exc)) from None
 
 
-def collect_aws_inventory(
-    spec: AwsTargetSpec, settings: Settings, catalog: Catalog, concurrency: int
-) -> tuple[Inventory, dict[str, int]]:
+def collect_aws_inventory(spec: AwsTargetSpec, settings: Settings, catalog: Catalog, concurrency: int) -> Inventory:
     options = AwsScanOptions(lookback_days=settings.lookback_days, max_workers=concurrency)
     with progress_status("Scanning AWS", unit="account-regions") as progress:
         result = collect_aws(spec, catalog, now=datetime.now(UTC), options=options, progress=progress)
@@ -150,4 +151,4 @@ def collect_aws_inventory(
         f"{len(inventory.resources)} GPU instance(s), {calls} API call(s), {len(inventory.gaps)} gap(s)",
         err=True,
     )
-    return inventory, result.api_calls
+    return inventory

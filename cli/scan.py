@@ -115,9 +115,9 @@ def scan(
     if live:
         collected = []
         if aws is not None:
-            collected.append(collect_aws_inventory(aws, settings, catalog, concurrency)[0])
+            collected.append(collect_aws_inventory(aws, settings, catalog, concurrency))
         if gcp is not None:
-            collected.append(collect_gcp_inventory(gcp, settings, catalog, concurrency))
+            collected.append(collect_gcp_inventory(gcp, settings, concurrency))
         inventory = merge(collected)
         artifact = "+".join(p for p, used in (("aws", use_aws), ("gcp", use_gcp)) if used)
     else:

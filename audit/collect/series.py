@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ..models import DeviceUtilization, MetricSummary, Utilization
@@ -64,10 +64,10 @@ def summarize(values: Iterable[float], window: Window) -> MetricSummary | None:
 class InstanceSeries:
     """Everything fetched for one instance, merged across series that share a GPU index."""
 
-    gpu: dict[int | None, Hourly]
-    memory_mib: dict[int | None, Hourly]
-    memory_total_mib: dict[int | None, Hourly]
-    cpu: Hourly
+    gpu: dict[int | None, Hourly] = field(default_factory=dict)
+    memory_mib: dict[int | None, Hourly] = field(default_factory=dict)
+    memory_total_mib: dict[int | None, Hourly] = field(default_factory=dict)
+    cpu: Hourly = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

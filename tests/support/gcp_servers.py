@@ -724,20 +724,16 @@ def _parse_filter(text: str) -> Callable[[_Series], bool]:
     return matches
 
 
-_ALIGNERS: dict[int, Callable[[list[Number]], Number]] = {
-    Aligner.ALIGN_MEAN: lambda vs: sum(vs) / len(vs),
-    Aligner.ALIGN_MAX: max,
-    Aligner.ALIGN_MIN: min,
-    Aligner.ALIGN_SUM: sum,
-    Aligner.ALIGN_COUNT: len,
+# The same operations serve as per-series aligners (ALIGN_X) and cross-series reducers (REDUCE_X).
+_OPERATIONS: dict[str, Callable[[list[Number]], Number]] = {
+    "MEAN": lambda vs: sum(vs) / len(vs),
+    "MAX": max,
+    "MIN": min,
+    "SUM": sum,
+    "COUNT": len,
 }
-_REDUCERS: dict[int, Callable[[list[Number]], Number]] = {
-    Reducer.REDUCE_MEAN: lambda vs: sum(vs) / len(vs),
-    Reducer.REDUCE_MAX: max,
-    Reducer.REDUCE_MIN: min,
-    Reducer.REDUCE_SUM: sum,
-    Reducer.REDUCE_COUNT: len,
-}
+_ALIGNERS: dict[int, Callable[[list[Number]], Number]] = {Aligner[f"ALIGN_{n}"]: op for n, op in _OPERATIONS.items()}
+_REDUCERS: dict[int, Callable[[list[Number]], Number]] = {Reducer[f"REDUCE_{n}"]: op for n, op in _OPERATIONS.items()}
 # Which operations change the value type; the rest keep the input's.
 _TO_DOUBLE = {Aligner.ALIGN_MEAN, Reducer.REDUCE_MEAN}
 _TO_INT64 = {Aligner.ALIGN_COUNT, Reducer.REDUCE_COUNT}

@@ -7,7 +7,6 @@ and a gap, so the report can never look clean over missing data.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,15 +17,13 @@ from ...catalog import Catalog
 from ...models import Accelerator, Coverage, CoverageGap, Inventory, Resource
 from ..pool import Progress, run_all
 from ..series import InstanceTelemetry, Window
+from ..shared import UNKNOWN_UTILIZATION, sorted_gaps
 from . import ec2 as ec2_api
 from . import telemetry
 from .counter import ApiCallCounter, client_config
 from .gaps import AWS_ERRORS, gap
 from .targets import AwsAccount, AwsTargetSpec, resolve_targets
 
-# Marks a resource whose telemetry could not be read (a gap): the rules must not treat it as
-# "no agent installed" (see util.unknown_in in the Rego library).
-UNKNOWN_UTILIZATION = "utilization"
 APIS = ("ec2:DescribeInstances", "ec2:DescribeVolumes", "cloudwatch:GetMetricData")
 
 TELEMETRY_ERRORS: tuple[type[Exception], ...] = (*AWS_ERRORS, telemetry.MetricDataError)
@@ -84,7 +81,7 @@ def collect_aws(
             regions=sorted({region for _, region in work}),
             apis=sorted(APIS),
         ),
-        gaps=sorted(gaps, key=lambda g: (g.account or "", g.region or "", g.api, g.error_code)),
+        gaps=sorted_gaps(gaps),
     )
     return AwsScanResult(inventory, counter.snapshot())
 
@@ -105,7 +102,6 @@ class _RegionScanner:
         self._window = window
         self._types = ec2_api.InstanceTypeCache()
         self._catalog_types = set(catalog.instance_types("aws"))
-        self._lock = threading.Lock()
 
     def scan(self, account: AwsAccount, region: str) -> _RegionResult:
         result = _RegionResult()

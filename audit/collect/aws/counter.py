@@ -36,11 +36,6 @@ class ApiCallCounter:
         with self._lock:
             return dict(sorted(self._calls.items()))
 
-    @property
-    def total(self) -> int:
-        with self._lock:
-            return sum(self._calls.values())
-
 
 def _timestamp(value: Any) -> datetime:
     """botocore's default turns every timestamp into local time through dateutil: half of the

@@ -18,6 +18,7 @@ from ...models import (
     SecurityFacts,
     Source,
 )
+from ..shared import chunks
 
 # Instance families that carry accelerators: GPUs (p, g, gr), Inferentia (inf), Trainium (trn),
 # Gaudi/Qualcomm (dl). Asking DescribeInstanceTypes for these only (~80 types, one page) instead
@@ -107,11 +108,6 @@ def gpu_type_names(described: dict[str, TypeInfo], catalog: Catalog) -> list[str
     """Types to ask for: those the region reports with accelerators, plus the catalog's GPU
     types (describe_instance_types can lag behind or, on emulators, lack GpuInfo)."""
     return sorted(set(described) | set(catalog.instance_types(Provider.AWS)))
-
-
-def chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
 
 
 def describe_gpu_instances(ec2: Any, type_names: Sequence[str]) -> list[dict[str, Any]]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ...models import CoverageGap, Provider
-
-# Errors that cannot be a per-account/region gap: the whole run lacks credentials.
-MAX_MESSAGE = 300
+from ..shared import one_line
 
 
 def error_code(exc: Exception) -> str:
@@ -21,8 +19,7 @@ def error_message(exc: Exception) -> str:
         message = str(exc.response.get("Error", {}).get("Message") or exc)
     else:
         message = str(exc)
-    message = " ".join(message.split())
-    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+    return one_line(message)
 
 
 def gap(exc: Exception, *, api: str, account: str | None = None, region: str | None = None) -> CoverageGap:

@@ -2,8 +2,8 @@
 
 Series are discovered with ListMetrics (one paginated listing per metric name, not per
 instance), then fetched with GetMetricData, 500 queries per call, at an hourly period over
-the lookback window. Averages, p95, maxima, sample counts and coverage are computed here
-from the hourly averages, per GPU and per instance. No series means no data (None), never 0.
+the lookback window, and summarised per instance as each batch arrives (audit/collect/series.py
+computes averages, p95, maxima and coverage). No series means no data (None), never 0.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ..series import (
     Window,
     instance_telemetry,
 )
+from ..shared import chunks
 
 AGENT_NAMESPACE = "CWAgent"
 GPU_UTILIZATION = "nvidia_smi_utilization_gpu"  # percent
@@ -85,9 +86,8 @@ def cpu_queries(instance_ids: Iterable[str]) -> list[Query]:
     ]
 
 
-def batches(queries: Sequence[Query], size: int = MAX_QUERIES_PER_CALL) -> Iterator[Sequence[Query]]:
-    for start in range(0, len(queries), size):
-        yield queries[start : start + size]
+def batches(queries: Sequence[Query], size: int = MAX_QUERIES_PER_CALL) -> Iterator[list[Query]]:
+    return chunks(queries, size)
 
 
 class MetricDataError(Exception):
@@ -127,12 +127,12 @@ def summarize_instances(fetched: Iterable[tuple[Query, Hourly]], window: Window)
     stays at about one batch, not the whole region's 14 days x every series."""
     summaries: dict[str, InstanceTelemetry] = {}
     current: str | None = None
-    series = InstanceSeries({}, {}, {}, {})
+    series = InstanceSeries()
     for query, hourly in fetched:
         if query.instance_id != current:
             if current is not None:
                 summaries[current] = instance_telemetry(series, window)
-            current, series = query.instance_id, InstanceSeries({}, {}, {}, {})
+            current, series = query.instance_id, InstanceSeries()
         add(series, query, hourly)
     if current is not None:
         summaries[current] = instance_telemetry(series, window)

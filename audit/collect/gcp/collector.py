@@ -19,16 +19,15 @@ from google.cloud import compute_v1, monitoring_v3
 from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
 from google.oauth2 import service_account
 
-from ...catalog import Catalog
 from ...errors import InfraauditError
 from ...models import Coverage, CoverageGap, Inventory, Resource
 from ..pool import Progress, run_all
 from ..series import Window
+from ..shared import UNKNOWN_UTILIZATION, sorted_gaps
 from . import inventory, monitoring
 
 READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
 APIS = (inventory.AGGREGATED_LIST, monitoring.LIST_TIME_SERIES)
-UNKNOWN_UTILIZATION = "utilization"
 
 
 class GcpCredentialError(InfraauditError):
@@ -94,13 +93,11 @@ def _clients(spec: GcpTargetSpec) -> tuple[Any, Any]:
 
 def collect_gcp(
     spec: GcpTargetSpec,
-    catalog: Catalog,
     *,
     now: datetime,
     options: GcpScanOptions = GcpScanOptions(),
     progress: Progress | None = None,
 ) -> GcpScanResult:
-    del catalog  # prices and accelerators are filled in by the scan pipeline (Catalog.enrich)
     compute, metrics = _clients(spec)
     window = Window.ending(now, options.lookback_days)
     resources: list[Resource] = []
@@ -115,7 +112,7 @@ def collect_gcp(
         generated_at=now,
         resources=resources,
         coverage=Coverage(accounts=sorted(spec.projects), regions=regions, apis=sorted(APIS)),
-        gaps=sorted(gaps, key=lambda g: (g.account or "", g.region or "", g.api, g.error_code)),
+        gaps=sorted_gaps(gaps),
     )
     return GcpScanResult(inventory_)
 

@@ -14,6 +14,7 @@ from google.api_core.retry import Retry, if_exception_type
 from google.cloud import compute_v1
 
 from ...models import CoverageGap, Provider, Resource
+from ..shared import one_line
 from .compute import instance_resource, is_gpu_vm, last_segment
 
 AGGREGATED_LIST = "compute.instances.aggregatedList"
@@ -40,7 +41,7 @@ def gap(project: str, exc: api_exceptions.GoogleAPICallError, *, api: str = AGGR
     """A Google API error as a gap: the ErrorInfo reason (SERVICE_DISABLED, IAM_PERMISSION_DENIED...)
     when the error carries one, else the exception's name."""
     code = getattr(exc, "reason", None) or type(exc).__name__
-    message = " ".join(str(exc.message or exc).split())[:300]
+    message = one_line(str(exc.message or exc))
     return CoverageGap(provider=Provider.GCP, account=project, api=api, error_code=str(code), message=message)
 
 

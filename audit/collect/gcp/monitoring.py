@@ -65,7 +65,7 @@ def project_telemetry(
 ) -> dict[str, InstanceTelemetry]:
     """Summaries per VM id (the numeric instance id Compute Engine reports as `id`).
     API errors propagate (the caller records a gap for the project)."""
-    series: dict[str, InstanceSeries] = defaultdict(lambda: InstanceSeries({}, {}, {}, {}))
+    series: dict[str, InstanceSeries] = defaultdict(InstanceSeries)
     for metric in METRICS:
         for instance_id, gpu, hourly in hourly_series(client, project, metric, window, retry=retry):
             target = series[instance_id]
