@@ -13,7 +13,7 @@ from infraaudit.audit.catalog import Catalog
 from infraaudit.audit.collect.aws import AwsScanOptions, AwsTargetSpec, collect_aws
 from infraaudit.audit.collect.gcp.collector import GcpScanOptions, GcpTargetSpec, collect_gcp
 from infraaudit.audit.config import Settings
-from infraaudit.audit.models import Coverage, Inventory
+from infraaudit.audit.models import Coverage, Inventory, Provider
 
 from .common import progress_status
 
@@ -25,6 +25,26 @@ def split_regions(ctx: click.Context, param: click.Parameter, values: tuple[str,
     regions = [part.strip() for value in values for part in value.split(",") if part.strip()]
     return tuple(dict.fromkeys(regions))
 
+
+GCP_SERVICES = ("compute", "monitoring", "resourcemanager", "cloudbilling")
+
+
+def gcp_endpoints(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    """`--gcp-endpoint compute=http://127.0.0.1:8080` (repeatable) -> {"compute": "http://..."}."""
+    endpoints: dict[str, str] = {}
+    for value in values:
+        service, sep, url = value.partition("=")
+        if not sep or not url or service not in GCP_SERVICES:
+            raise click.BadParameter(f"{value!r} is not SERVICE=URL with SERVICE one of {', '.join(GCP_SERVICES)}")
+        endpoints[service] = url
+    return endpoints
+
+
+GCP_ENDPOINT_HELP = (
+    "Endpoint override for one Google API, SERVICE=URL (emulators, private endpoints); SERVICE is one of "
+    + ", ".join(GCP_SERVICES)
+    + ". monitoring takes HOST:PORT of a plaintext gRPC server. Repeatable."
+)
 
 AWS_OPTIONS: list[Callable[[F], F]] = [
     click.option("--aws", "use_aws", is_flag=True, help="Scan live AWS accounts (read-only)."),
@@ -63,13 +83,27 @@ GCP_OPTIONS: list[Callable[[F], F]] = [
     click.option("--gcp", "use_gcp", is_flag=True, help="Scan live GCP projects (read-only)."),
     click.option("--project", "projects", multiple=True, metavar="ID", help="GCP project to scan. Repeatable."),
     click.option(
+        "--organization", metavar="ID", help="Scan every active project of this GCP organization (numeric id)."
+    ),
+    click.option(
+        "--folder",
+        "folders",
+        multiple=True,
+        metavar="ID",
+        help="Scan every active project under this GCP folder, at any depth (numeric id). Repeatable.",
+    ),
+    click.option(
         "--gcp-credentials",
         type=click.Path(dir_okay=False, exists=True, path_type=Path),
         help="Service-account key file (default: Application Default Credentials).",
     ),
-    click.option("--gcp-compute-endpoint", metavar="URL", help="Compute Engine REST endpoint override."),
     click.option(
-        "--gcp-monitoring-endpoint", metavar="HOST:PORT", help="Cloud Monitoring endpoint of a plaintext gRPC emulator."
+        "--gcp-endpoint",
+        "gcp_endpoint",
+        multiple=True,
+        callback=gcp_endpoints,
+        metavar="SERVICE=URL",
+        help=GCP_ENDPOINT_HELP,
     ),
 ]
 
@@ -90,22 +124,30 @@ gcp_options = stacked(GCP_OPTIONS)
 
 
 def gcp_spec(
-    projects: tuple[str, ...], credentials: Path | None, compute_endpoint: str | None, monitoring_endpoint: str | None
+    projects: tuple[str, ...],
+    organization: str | None,
+    folders: tuple[str, ...],
+    credentials: Path | None,
+    endpoints: dict[str, str],
 ) -> GcpTargetSpec:
     try:
-        return GcpTargetSpec(projects, credentials, compute_endpoint, monitoring_endpoint)
+        return GcpTargetSpec(projects, organization, folders, credentials, endpoints)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
 
-def collect_gcp_inventory(spec: GcpTargetSpec, settings: Settings, concurrency: int) -> Inventory:
-    options = GcpScanOptions(lookback_days=settings.lookback_days, max_workers=concurrency)
+def collect_gcp_inventory(spec: GcpTargetSpec, settings: Settings, catalog: Catalog, concurrency: int) -> Inventory:
+    options = GcpScanOptions(
+        lookback_days=settings.lookback_days,
+        max_workers=concurrency,
+        known_machine_types=frozenset(catalog.instance_types(Provider.GCP)),
+    )
     with progress_status("Scanning GCP", unit="projects") as progress:
         result = collect_gcp(spec, now=datetime.now(UTC), options=options, progress=progress)
     inventory = result.inventory
     click.echo(
         f"gcp: {len(inventory.coverage.accounts)} project(s), {len(inventory.resources)} GPU VM(s), "
-        f"{len(inventory.gaps)} gap(s)",
+        f"{sum(result.api_calls.values())} API call(s), {len(inventory.gaps)} gap(s)",
         err=True,
     )
     return inventory

@@ -49,7 +49,7 @@ def gcp(fmt: str) -> int:
     if fmt == "role":
         click.echo(custom_role_yaml(), nl=False)
         return 0
-    width = max(len(call.permission) for call in GCP_CALLS)
+    width = max(len(call.permission or "") for call in GCP_CALLS)
     for call in GCP_CALLS:
-        click.echo(f"{call.permission:<{width}}  {call.api_method}: {call.purpose}")
+        click.echo(f"{call.permission or '(none)':<{width}}  {call.api_method}: {call.purpose}")
     return 0

@@ -83,9 +83,10 @@ def scan(
     concurrency: int,
     use_gcp: bool,
     projects: tuple[str, ...],
+    organization: str | None,
+    folders: tuple[str, ...],
     gcp_credentials: Path | None,
-    gcp_compute_endpoint: str | None,
-    gcp_monitoring_endpoint: str | None,
+    gcp_endpoint: dict[str, str],
     save_inventory: Path | None,
     config_path: Path | None,
     policy_dirs: tuple[Path, ...],
@@ -103,13 +104,13 @@ def scan(
     aws_given = bool(profiles or role_arns or org_role or regions or endpoint_url)
     if aws_given and not use_aws:
         raise click.UsageError("--profile, --role-arn, --org-role, --regions and --endpoint-url need --aws")
-    if (projects or gcp_credentials or gcp_compute_endpoint or gcp_monitoring_endpoint) and not use_gcp:
-        raise click.UsageError("--project, --gcp-credentials and the --gcp-*-endpoint options need --gcp")
+    if (projects or organization or folders or gcp_credentials or gcp_endpoint) and not use_gcp:
+        raise click.UsageError("--project, --organization, --folder, --gcp-credentials and --gcp-endpoint need --gcp")
     live = use_aws or use_gcp
     if (inventory_path is None) == (not live):
         raise click.UsageError("give exactly one source: --inventory FILE, or --aws and/or --gcp")
     aws = aws_spec(profiles, role_arns, org_role, regions, endpoint_url) if use_aws else None
-    gcp = gcp_spec(projects, gcp_credentials, gcp_compute_endpoint, gcp_monitoring_endpoint) if use_gcp else None
+    gcp = gcp_spec(projects, organization, folders, gcp_credentials, gcp_endpoint) if use_gcp else None
     settings = load_settings(find_config(config_path, Path.cwd()))
     catalog = Catalog.load(catalog_path)
     if live:
@@ -117,7 +118,7 @@ def scan(
         if aws is not None:
             collected.append(collect_aws_inventory(aws, settings, catalog, concurrency))
         if gcp is not None:
-            collected.append(collect_gcp_inventory(gcp, settings, concurrency))
+            collected.append(collect_gcp_inventory(gcp, settings, catalog, concurrency))
         inventory = merge(collected)
         artifact = "+".join(p for p, used in (("aws", use_aws), ("gcp", use_gcp)) if used)
     else:

@@ -7,7 +7,7 @@ Compute Engine (REST) and Cloud Monitoring (gRPC) servers speaking the real wire
 GCP project of four GPU VMs and their Ops Agent metrics; then runs
 
     infraaudit scan --aws --org-role InfraauditAudit --regions us-east-1,eu-west-1 --endpoint-url URL \
-        --gcp --project ml-prod --gcp-compute-endpoint URL --gcp-monitoring-endpoint HOST:PORT
+        --gcp --project ml-prod --gcp-endpoint compute=URL --gcp-endpoint monitoring=HOST:PORT
 
 exactly as against real accounts, and prints the one report. Extra arguments go to `scan`
 (e.g. `make demo ARGS="--format markdown"`). The server stops when the scan ends.
@@ -57,7 +57,7 @@ def main(extra: list[str]) -> int:
         command = [
             "infraaudit", "scan", "--aws", "--org-role", ORG_ROLE, "--regions", ",".join(STANDARD_REGIONS),
             "--endpoint-url", moto.url, "--gcp", "--project", STANDARD_PROJECT,
-            "--gcp-compute-endpoint", compute.url, "--gcp-monitoring-endpoint", monitoring.target, *extra,
+            "--gcp-endpoint", f"compute={compute.url}", "--gcp-endpoint", f"monitoring={monitoring.target}", *extra,
         ]  # fmt: skip
         print("$ " + " ".join(command), file=sys.stderr)
         return subprocess.call([str(infraaudit), *command[1:]], env=env)

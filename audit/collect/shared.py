@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
@@ -30,3 +32,19 @@ def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
 def sorted_gaps(gaps: Iterable[CoverageGap]) -> list[CoverageGap]:
     """Gaps in report order: account, region, API, error code."""
     return sorted(gaps, key=lambda g: (g.account or "", g.region or "", g.api, g.error_code))
+
+
+class ApiCallCounter:
+    """Thread-safe tally of API calls by name (AWS `service:Operation`, GCP REST/gRPC method)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+
+    def record(self, name: str, calls: int = 1) -> None:
+        with self._lock:
+            self._calls[name] += calls
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self._calls.items()))

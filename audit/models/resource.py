@@ -99,9 +99,17 @@ class Cost(ContractModel):
 
 
 class SecurityFacts(ContractModel):
+    """Security basics of an instance; None where the provider has no such notion or it is unknown."""
+
     public_ip: bool | None = None
     imdsv2_required: bool | None = None
     boot_disk_encrypted: bool | None = None
+    boot_disk_customer_key: bool | None = Field(
+        default=None, description="Boot disk encrypted with a customer-managed key (GCP CMEK/CSEK)."
+    )
+    shielded_vm: bool | None = Field(
+        default=None, description="GCP Shielded VM: Secure Boot, vTPM and integrity monitoring all on."
+    )
 
 
 _UID_PARTS = {Provider.AWS: 4, Provider.GCP: 4, Provider.ONPREM: 3}

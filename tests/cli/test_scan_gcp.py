@@ -9,7 +9,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from gcp_servers import STANDARD_PROJECT, ComputeServer, MonitoringServer, seed_standard_project
+from gcp_servers import (
+    STANDARD_PROJECT,
+    ComputeServer,
+    MonitoringServer,
+    ResourceManagerServer,
+    seed_standard_project,
+)
 
 PROJECT = STANDARD_PROJECT
 
@@ -24,8 +30,8 @@ def gcp() -> Iterator[tuple[ComputeServer, MonitoringServer]]:
 def _scan(run_cli, gcp, *extra: str):  # type: ignore[no-untyped-def]
     compute, monitoring = gcp
     return run_cli(
-        "scan", "--gcp", "--project", PROJECT, "--gcp-compute-endpoint", compute.url,
-        "--gcp-monitoring-endpoint", monitoring.target, "--format", "json", *extra,
+        "scan", "--gcp", "--project", PROJECT, "--gcp-endpoint", f"compute={compute.url}",
+        "--gcp-endpoint", f"monitoring={monitoring.target}", "--format", "json", *extra,
     )  # fmt: skip
 
 
@@ -41,9 +47,8 @@ def test_exact_findings_per_rule(gcp, run_cli) -> None:
         "IA-RES-001": {"public-eu"},  # eu-personal data in us-central1
         "IA-SEC-001": {"public-eu"},
     }
-    assert "gcp: 1 project(s), 4 GPU VM(s), 0 gap(s)" in result.err
-    compute, monitoring = gcp
-    assert monitoring.count("ListTimeSeries", project=PROJECT) == 3  # per metric, not per VM
+    # one VM listing and one ListTimeSeries per metric type (NVML, DCGM, CPU), not per VM
+    assert "gcp: 1 project(s), 4 GPU VM(s), 6 API call(s), 0 gap(s)" in result.err
 
 
 def test_a_disabled_api_is_a_gap_and_exit_5(gcp, run_cli) -> None:
@@ -77,6 +82,49 @@ def test_unreadable_monitoring_is_a_gap_not_missing_agents(gcp, run_cli) -> None
 
 def test_permissions_gcp(run_cli) -> None:
     role = run_cli("permissions", "gcp")
-    assert role.code == 0 and "- compute.instances.list\n- monitoring.timeSeries.list\n" in role.out
+    assert role.code == 0
+    assert role.out.count("\n- ") == 5 and "- compute.machineTypes.get\n" in role.out
     listed = run_cli("permissions", "gcp", "--format", "list")
     assert "compute.instances.aggregatedList" in listed.out
+
+
+def test_scan_an_organization(gcp, run_cli) -> None:
+    compute, monitoring = gcp
+    with ResourceManagerServer() as manager:
+        folder = manager.add_folder("42", "organizations/1234")
+        manager.add_project(PROJECT, folder)
+        args = (
+            "scan", "--gcp", "--organization", "1234", "--format", "json", "--gcp-endpoint", f"compute={compute.url}",
+            "--gcp-endpoint", f"monitoring={monitoring.target}", "--gcp-endpoint", f"resourcemanager={manager.url}",
+        )  # fmt: skip
+        result = run_cli(*args)
+        assert result.code == 0, result.err
+        assert {f["resource_uid"].split(":")[1] for f in json.loads(result.out)["findings"]} == {PROJECT}
+        assert "gcp: 1 project(s), 4 GPU VM(s), 10 API call(s), 0 gap(s)" in result.err  # + 2 folder, 2 project lists
+        manager.deny("organizations/1234")
+        denied = run_cli(*args)
+    assert denied.code == 3 and denied.out == ""
+    assert denied.err.strip().splitlines() == [
+        "error: cannot list the projects under organizations/1234: IAM_PERMISSION_DENIED: The caller does not have "
+        "permission (needs resourcemanager.projects.list and resourcemanager.folders.list there)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--gcp", "--organization", "acme.com"), "--organization takes a numeric id"),
+        (("--gcp", "--project", "p", "--gcp-endpoint", "compute"), "is not SERVICE=URL"),
+        (("--gcp", "--project", "p", "--gcp-endpoint", "storage=http://x"), "is not SERVICE=URL"),
+        (
+            (
+                "--folder",
+                "12",
+            ),
+            "need --gcp",
+        ),
+    ],
+)
+def test_bad_gcp_options_exit_2(run_cli, args: tuple[str, ...], message: str) -> None:
+    result = run_cli("scan", *args)
+    assert result.code == 2 and message in result.err

@@ -403,9 +403,16 @@ class _ApiError(Exception):
         self.code = code
 
 
+class _RestOwner:
+    """What the HTTP handler asks to answer a request."""
+
+    def handle(self, method: str, raw_path: str) -> tuple[int, dict[str, Any]]:
+        raise NotImplementedError
+
+
 class _ComputeHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
-    owner: ComputeServer
+    owner: _RestOwner
 
 
 class _ComputeHandler(BaseHTTPRequestHandler):
@@ -430,15 +437,35 @@ class _ComputeHandler(BaseHTTPRequestHandler):
         pass
 
 
-class ComputeServer(_InjectsFailures):
-    """Compute Engine v1 REST on 127.0.0.1 and a free port, in a background thread, stopped on exit."""
+class _RestServer(_RestOwner):
+    """A JSON REST server on 127.0.0.1 and a free port, in a background thread, stopped on exit."""
 
-    def __init__(self, zones: Iterable[str] = DEFAULT_ZONES) -> None:
+    def __init__(self) -> None:
         self._httpd = _ComputeHTTPServer(("127.0.0.1", 0), _ComputeHandler)
         self._httpd.owner = self
         self.port = int(self._httpd.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Any:
+        # A short poll interval keeps shutdown() (which waits for the next poll) from costing 0.5 s a test.
+        serve = lambda: self._httpd.serve_forever(poll_interval=0.02)  # noqa: E731
+        self._thread = threading.Thread(target=serve, name=type(self).__name__, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+class ComputeServer(_RestServer, _InjectsFailures):
+    """Compute Engine v1 REST on 127.0.0.1 and a free port, in a background thread, stopped on exit."""
+
+    def __init__(self, zones: Iterable[str] = DEFAULT_ZONES) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._zones: list[str] = list(zones)
         self._instances: dict[str, dict[str, list[dict[str, Any]]]] = {}
@@ -448,17 +475,7 @@ class ComputeServer(_InjectsFailures):
         self.requests: list[ComputeRequest] = []
 
     def __enter__(self) -> ComputeServer:
-        # A short poll interval keeps shutdown() (which waits for the next poll) from costing 0.5 s a test.
-        serve = lambda: self._httpd.serve_forever(poll_interval=0.02)  # noqa: E731
-        self._thread = threading.Thread(target=serve, name="compute-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        return super().__enter__()  # type: ignore[no-any-return]
 
     # ---- seeding
 
@@ -627,6 +644,115 @@ class ComputeServer(_InjectsFailures):
 
 def _warning(code: str, message: str, scope: str) -> dict[str, Any]:
     return {"code": code, "message": message, "data": [{"key": "scope", "value": scope}]}
+
+
+# ------------------------------------------------------------------------------------------------ Resource Manager
+
+_RM_PAGE = 100  # a small default page so tests see pagination (the real default is unspecified)
+
+
+@dataclass
+class _Node:
+    kind: Literal["folders", "projects"]
+    ident: str  # folder number, or project id
+    parent: str  # "organizations/N" or "folders/N"
+    state: str = "ACTIVE"
+    display_name: str = ""
+
+
+class ResourceManagerServer(_RestServer):
+    """Cloud Resource Manager v3 REST: `GET /v3/folders?parent=` and `GET /v3/projects?parent=`
+    (direct children only, as the real API; DELETE_REQUESTED items only with showDeleted=true),
+    `pageSize`/`pageToken` pagination. A parent can be made to fail with 403 PERMISSION_DENIED."""
+
+    def __init__(self, page_size: int = _RM_PAGE) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._nodes: list[_Node] = []
+        self._denied: set[str] = set()
+        self._page_size = page_size
+        self.requests: list[ComputeRequest] = []
+
+    def __enter__(self) -> ResourceManagerServer:
+        return super().__enter__()  # type: ignore[no-any-return]
+
+    def add_folder(self, number: str, parent: str, *, state: str = "ACTIVE", name: str = "") -> str:
+        """Add folders/NUMBER under `parent` ("organizations/N" or "folders/N"); returns "folders/NUMBER"."""
+        with self._lock:
+            self._nodes.append(_Node("folders", number, parent, state, name or f"folder {number}"))
+        return f"folders/{number}"
+
+    def add_project(self, project_id: str, parent: str, *, state: str = "ACTIVE") -> None:
+        with self._lock:
+            self._nodes.append(_Node("projects", project_id, parent, state, project_id))
+
+    def deny(self, parent: str) -> None:
+        """Listing anything under `parent` answers 403 PERMISSION_DENIED."""
+        with self._lock:
+            self._denied.add(parent)
+
+    def count(self, api_method: str | None = None) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if api_method is None or r.api_method == api_method)
+
+    def handle(self, method: str, raw_path: str) -> tuple[int, dict[str, Any]]:
+        parts = urlsplit(raw_path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        kind = {"/v3/folders": "folders", "/v3/projects": "projects"}.get(parts.path)
+        api_method = f"cloudresourcemanager.{kind}.list" if kind and method == "GET" else "unknown"
+        with self._lock:
+            self.requests.append(ComputeRequest(method, parts.path, query, api_method, None))
+            try:
+                if kind is None or method != "GET":
+                    raise _ApiError(404, "NOT_FOUND", f"The requested URL {parts.path} was not found.", "notFound")
+                return 200, self._list(kind, query)
+            except _ApiError as err:
+                return err.code, err.body
+
+    def _list(self, kind: str, query: Mapping[str, list[str]]) -> dict[str, Any]:
+        parent = (query.get("parent") or [""])[0]
+        if not re.fullmatch(r"(organizations|folders)/\d+", parent):
+            raise _ApiError(
+                400, "INVALID_ARGUMENT", f"Request contains an invalid argument: parent {parent!r}", "badRequest"
+            )
+        if parent in self._denied:
+            permission = f"resourcemanager.{kind}.list"
+            message = "The caller does not have permission"
+            info = _error_info("IAM_PERMISSION_DENIED", "cloudresourcemanager.googleapis.com",
+                               {"permission": permission, "resource": parent})  # fmt: skip
+            raise _ApiError(403, "PERMISSION_DENIED", message, "forbidden", info)
+        show_deleted = (query.get("showDeleted") or ["false"])[0] == "true"
+        found = [
+            n for n in self._nodes if n.kind == kind and n.parent == parent and (n.state == "ACTIVE" or show_deleted)
+        ]
+        size = int((query.get("pageSize") or ["0"])[0] or 0) or self._page_size
+        offset = int((query.get("pageToken") or ["0"])[0] or 0)
+        page = found[offset : offset + size]
+        body: dict[str, Any] = {kind: [self._json(n) for n in page]}
+        if offset + size < len(found):
+            body["nextPageToken"] = str(offset + size)
+        return body
+
+    @staticmethod
+    def _json(node: _Node) -> dict[str, Any]:
+        if node.kind == "folders":
+            return {
+                "name": f"folders/{node.ident}",
+                "parent": node.parent,
+                "displayName": node.display_name,
+                "state": node.state,
+                "createTime": "2024-01-01T00:00:00Z",
+                "etag": f'W/"{node.ident}"',
+            }
+        return {
+            "name": f"projects/{project_number(node.ident)}",
+            "parent": node.parent,
+            "projectId": node.ident,
+            "state": node.state,
+            "displayName": node.display_name,
+            "createTime": "2024-01-01T00:00:00Z",
+            "etag": f'W/"{node.ident}"',
+        }
 
 
 # ------------------------------------------------------------------------------------------------------ Monitoring

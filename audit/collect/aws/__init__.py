@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from ..shared import ApiCallCounter
 from .calls import AWS_CALLS, AwsCall, iam_policy
 from .collector import AwsScanOptions, AwsScanResult, collect_aws
-from .counter import ApiCallCounter
 from .targets import AwsTargetSpec
 
 __all__ = [

@@ -17,10 +17,10 @@ from ...catalog import Catalog
 from ...models import Accelerator, Coverage, CoverageGap, Inventory, Resource
 from ..pool import Progress, run_all
 from ..series import InstanceTelemetry, Window
-from ..shared import UNKNOWN_UTILIZATION, sorted_gaps
+from ..shared import UNKNOWN_UTILIZATION, ApiCallCounter, sorted_gaps
 from . import ec2 as ec2_api
 from . import telemetry
-from .counter import ApiCallCounter, client_config
+from .counter import client_config
 from .gaps import AWS_ERRORS, gap
 from .targets import AwsAccount, AwsTargetSpec, resolve_targets
 

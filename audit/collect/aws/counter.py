@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ import botocore.session
 from botocore.config import Config
 from botocore.utils import parse_timestamp
 
+from ..shared import ApiCallCounter
 from .calls import is_declared
 
 USER_AGENT = "infraaudit"
@@ -19,22 +19,6 @@ USER_AGENT = "infraaudit"
 
 class UndeclaredCallError(RuntimeError):
     """A programming error: the collector called an API that calls.py does not declare."""
-
-
-class ApiCallCounter:
-    """Thread-safe tally of API calls (`service:Operation` -> calls), fed by botocore event hooks."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._calls: Counter[str] = Counter()
-
-    def record(self, service: str, operation: str) -> None:
-        with self._lock:
-            self._calls[f"{service}:{operation}"] += 1
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(sorted(self._calls.items()))
 
 
 def _timestamp(value: Any) -> datetime:
@@ -87,4 +71,4 @@ class ClientFactory:
         service, operation = event_name.split(".", 2)[1:]
         if not is_declared(service, operation):
             raise UndeclaredCallError(f"{service}:{operation} is not declared in audit/collect/aws/calls.py")
-        self._counter.record(service, operation)
+        self._counter.record(f"{service}:{operation}")

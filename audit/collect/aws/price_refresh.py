@@ -10,7 +10,8 @@ from pathlib import Path
 from ...catalog.snapshot import Snapshot, read_snapshot
 from ...errors import InfraauditError
 from ...models import Provider
-from .counter import ApiCallCounter, client_config
+from ..shared import ApiCallCounter
+from .counter import client_config
 from .gaps import AWS_ERRORS, error_code, error_message
 from .pricing import PRICING_REGION, UpdateSummary, fetch_aws_prices, updated_snapshot
 from .targets import base_account

@@ -3,8 +3,8 @@
 On-demand prices come from the AWS Price List API (`pricing:GetProducts`), spot prices from the
 EC2 spot price history (`ec2:DescribeSpotPriceHistory`). `fetch_aws_prices` reads both,
 `updated_snapshot` puts them into a snapshot (hardware is never fetched or guessed: only types
-the snapshot already knows are priced), and `write_snapshot` writes the file that
-`Catalog.load(path)` reads. Clients are passed in, so this module needs no boto3 import and the
+the snapshot already knows are priced), and `write_snapshot` (shared with GCP, from
+`audit.collect.prices`) writes the file that `Catalog.load(path)` reads. Clients are passed in, so this module needs no boto3 import and the
 caller decides credentials, retries and endpoints.
 """
 
@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import statistics
-import tempfile
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from ...catalog.snapshot import InstanceEntry, PriceEntry, Snapshot
 from ...errors import CatalogError
 from ...models import Provider
+from ..prices import PriceKey, UpdateSummary
+from ..prices import render_snapshot as render_snapshot  # re-exported: the writer is shared by every provider
+from ..prices import write_snapshot as write_snapshot
 
 PRICING_ACTIONS = ("pricing:GetProducts", "ec2:DescribeSpotPriceHistory")
 # The Price List API is served from a few regions only; the region is a filter, not the endpoint.
@@ -51,8 +51,6 @@ ON_DEMAND_ATTRIBUTES_IF_PRESENT = {
 _PRICE_DECIMALS = 10  # the Price List's own precision; also hides float noise of medians
 _ZONE = re.compile(r"^(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)[a-z]$")  # us-east-1a; not Local Zones
 
-PriceKey = tuple[str, str]  # (instance type, region)
-
 
 @dataclass(frozen=True)
 class AwsPrices:
@@ -67,18 +65,6 @@ class AwsPrices:
 
     def covers(self, instance_type: str, region: str) -> bool:
         return instance_type in self.instance_types and region in self.regions
-
-
-@dataclass(frozen=True)
-class UpdateSummary:
-    """What `updated_snapshot` did; every tuple is sorted."""
-
-    regions: tuple[str, ...]
-    replaced: tuple[PriceKey, ...]  # existing entries that now hold the fetched prices
-    added: tuple[PriceKey, ...]  # regions newly priced for a known type
-    cleared: tuple[PriceKey, ...]  # existing entries AWS returned no price for: both now null
-    unknown_types: tuple[str, ...]  # priced by AWS, no hardware in the snapshot: skipped
-    changed: int  # entries whose values differ from before (added and cleared included)
 
 
 # ---------------------------------------------------------------------------------- on-demand
@@ -358,47 +344,6 @@ def _refresh_note(prices: AwsPrices, retrieved: date) -> str:
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# ---------------------------------------------------------------------------------- writing
-
-
-def render_snapshot(snapshot: Snapshot) -> bytes:
-    """The file bytes, laid out as scripts/build_catalog.py writes them (sorted keys, indent 1)."""
-    document = _compact(snapshot.model_dump(mode="json"))
-    return (json.dumps(document, indent=1, sort_keys=True, ensure_ascii=True, allow_nan=False) + "\n").encode()
-
-
-def write_snapshot(snapshot: Snapshot, path: Path) -> None:
-    """Writes the snapshot atomically (temporary file, then rename); errors are one CatalogError line."""
-    data = render_snapshot(snapshot)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as error:
-        raise CatalogError(f"price catalog {path}: cannot write it: {error.strerror or error}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; the snapshot is ordinary data
-        os.replace(tmp, path)
-    except OSError as error:
-        Path(tmp).unlink(missing_ok=True)
-        raise CatalogError(f"price catalog {path}: cannot write it: {error.strerror or error}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _compact(value: Any) -> Any:
-    """Integral floats as integers (40.0 -> 40), as the build script writes them."""
-    if isinstance(value, dict):
-        return {key: _compact(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_compact(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 # ---------------------------------------------------------------------------------- helpers

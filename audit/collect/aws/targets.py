@@ -11,7 +11,8 @@ from botocore.exceptions import NoCredentialsError, PartialCredentialsError, Pro
 
 from ...errors import InfraauditError
 from ...models import CoverageGap
-from .counter import ApiCallCounter, ClientFactory, new_session
+from ..shared import ApiCallCounter
+from .counter import ClientFactory, new_session
 from .gaps import AWS_ERRORS, gap
 
 ROLE_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/[\w+=,.@/-]{1,512}$")

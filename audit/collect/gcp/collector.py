@@ -3,6 +3,7 @@ few Cloud Monitoring calls. Failures become coverage gaps; the scan goes on."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -15,7 +16,7 @@ from google.api_core.client_options import ClientOptions
 from google.auth import default as default_credentials
 from google.auth.credentials import AnonymousCredentials, Credentials
 from google.auth.exceptions import DefaultCredentialsError
-from google.cloud import compute_v1, monitoring_v3
+from google.cloud import compute_v1, monitoring_v3, resourcemanager_v3
 from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
 from google.oauth2 import service_account
 
@@ -23,11 +24,13 @@ from ...errors import InfraauditError
 from ...models import Coverage, CoverageGap, Inventory, Resource
 from ..pool import Progress, run_all
 from ..series import Window
-from ..shared import UNKNOWN_UTILIZATION, sorted_gaps
+from ..shared import UNKNOWN_UTILIZATION, ApiCallCounter, sorted_gaps
 from . import inventory, monitoring
+from .machine_types import GET_MACHINE_TYPE, MachineTypeCache
+from .projects import LIST_FOLDERS, LIST_PROJECTS, discover_projects
 
 READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
-APIS = (inventory.AGGREGATED_LIST, monitoring.LIST_TIME_SERIES)
+SCAN_APIS = (inventory.AGGREGATED_LIST, GET_MACHINE_TYPE, monitoring.LIST_TIME_SERIES)
 
 
 class GcpCredentialError(InfraauditError):
@@ -36,20 +39,38 @@ class GcpCredentialError(InfraauditError):
 
 @dataclass(frozen=True)
 class GcpTargetSpec:
-    projects: tuple[str, ...]
+    projects: tuple[str, ...] = ()
+    organization: str | None = None  # numeric id: every active project under it
+    folders: tuple[str, ...] = ()  # numeric ids: every active project under each, any depth
     credentials_file: Path | None = None
-    compute_endpoint: str | None = None  # e.g. http://127.0.0.1:8080 (emulators, private endpoints)
-    monitoring_endpoint: str | None = None  # host:port of a plaintext gRPC emulator
+    # Per-service endpoint overrides (emulators, private endpoints): compute and resourcemanager
+    # take a URL, monitoring HOST:PORT of a plaintext gRPC server.
+    endpoints: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not self.projects:
-            raise ValueError("--gcp needs at least one --project")
+        if not (self.projects or self.organization or self.folders):
+            raise ValueError("--gcp needs --project, --organization or --folder")
+        for kind, ident in [("--organization", self.organization), *(("--folder", f) for f in self.folders)]:
+            if ident is not None and not ident.isdigit():
+                raise ValueError(f"{kind} takes a numeric id, not {ident!r} (see `gcloud organizations list`)")
+
+    @property
+    def roots(self) -> list[str]:
+        """Resource Manager parents to walk for projects."""
+        organization = [f"organizations/{self.organization}"] if self.organization else []
+        return organization + [f"folders/{folder}" for folder in self.folders]
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The Google APIs this scan talks to."""
+        return ("compute", "monitoring", *(("resourcemanager",) if self.roots else ()))
 
 
 @dataclass(frozen=True)
 class GcpScanOptions:
     lookback_days: int = 14
     max_workers: int = 4
+    known_machine_types: frozenset[str] = frozenset()  # the catalog's: their specs are not fetched
 
 
 @dataclass
@@ -58,16 +79,17 @@ class GcpScanResult:
     api_calls: dict[str, int] = field(default_factory=dict)
 
 
-def _credentials(spec: GcpTargetSpec) -> Credentials:
-    if spec.credentials_file is not None:
+def credentials_for(credentials_file: Path | None, *, emulated: bool) -> Credentials:
+    """A service-account key file, anonymous credentials when every API is emulated, else ADC."""
+    if credentials_file is not None:
         try:
             loaded: Credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-                str(spec.credentials_file), scopes=[READ_ONLY_SCOPE]
+                str(credentials_file), scopes=[READ_ONLY_SCOPE]
             )
             return loaded
         except (OSError, ValueError) as exc:
-            raise GcpCredentialError(f"cannot use --gcp-credentials {spec.credentials_file}: {exc}") from None
-    if spec.compute_endpoint and spec.monitoring_endpoint:
+            raise GcpCredentialError(f"cannot use --gcp-credentials {credentials_file}: {exc}") from None
+    if emulated:
         return AnonymousCredentials()  # type: ignore[no-untyped-call]  # emulators: nothing to sign
     try:
         credentials, _ = default_credentials(scopes=[READ_ONLY_SCOPE])
@@ -79,16 +101,36 @@ def _credentials(spec: GcpTargetSpec) -> Credentials:
     return credentials
 
 
-def _clients(spec: GcpTargetSpec) -> tuple[Any, Any]:
-    credentials = _credentials(spec)
-    options = ClientOptions(api_endpoint=spec.compute_endpoint) if spec.compute_endpoint else None
-    compute = compute_v1.InstancesClient(credentials=credentials, transport="rest", client_options=options)
-    if spec.monitoring_endpoint:
-        channel = grpc.insecure_channel(spec.monitoring_endpoint)
+def rest_options(endpoint: str | None) -> ClientOptions | None:
+    return ClientOptions(api_endpoint=endpoint) if endpoint else None
+
+
+@dataclass(frozen=True)
+class _Clients:
+    instances: Any
+    machine_types: Any
+    metrics: Any
+    folders: Any
+    projects: Any
+
+
+def _clients(spec: GcpTargetSpec) -> _Clients:
+    endpoints = spec.endpoints
+    credentials = credentials_for(spec.credentials_file, emulated=all(s in endpoints for s in spec.services))
+    compute = rest_options(endpoints.get("compute"))
+    manager = rest_options(endpoints.get("resourcemanager"))
+    if "monitoring" in endpoints:
+        channel = grpc.insecure_channel(endpoints["monitoring"])
         metrics = monitoring_v3.MetricServiceClient(transport=MetricServiceGrpcTransport(channel=channel))
     else:
         metrics = monitoring_v3.MetricServiceClient(credentials=credentials)
-    return compute, metrics
+    return _Clients(
+        instances=compute_v1.InstancesClient(credentials=credentials, transport="rest", client_options=compute),
+        machine_types=compute_v1.MachineTypesClient(credentials=credentials, transport="rest", client_options=compute),
+        metrics=metrics,
+        folders=resourcemanager_v3.FoldersClient(credentials=credentials, transport="rest", client_options=manager),
+        projects=resourcemanager_v3.ProjectsClient(credentials=credentials, transport="rest", client_options=manager),
+    )
 
 
 def collect_gcp(
@@ -98,38 +140,49 @@ def collect_gcp(
     options: GcpScanOptions = GcpScanOptions(),
     progress: Progress | None = None,
 ) -> GcpScanResult:
-    compute, metrics = _clients(spec)
-    window = Window.ending(now, options.lookback_days)
-    resources: list[Resource] = []
+    clients = _clients(spec)
+    counter = ApiCallCounter()
     gaps: list[CoverageGap] = []
-    jobs = [partial(_scan_project, compute, metrics, project, window) for project in spec.projects]
+    projects = list(spec.projects)
+    apis = list(SCAN_APIS)
+    if spec.roots:
+        discovered = discover_projects(spec.roots, clients.folders, clients.projects, counter)
+        projects = list(dict.fromkeys(projects + discovered.projects))
+        gaps += discovered.gaps
+        apis += [LIST_FOLDERS, LIST_PROJECTS]
+    machine_types = MachineTypeCache(clients.machine_types, options.known_machine_types, counter)
+    window = Window.ending(now, options.lookback_days)
+    scan = partial(_scan_project, clients, machine_types, window, counter)
+    resources: list[Resource] = []
+    jobs = [partial(scan, project) for project in projects]
     for found, missing in run_all(jobs, max_workers=options.max_workers, name="gcp-scan", progress=progress):
         resources.extend(found)
         gaps.extend(missing)
     resources.sort(key=lambda r: r.uid)
-    regions = sorted({r.region for r in resources})
     inventory_ = Inventory(
         generated_at=now,
         resources=resources,
-        coverage=Coverage(accounts=sorted(spec.projects), regions=regions, apis=sorted(APIS)),
+        coverage=Coverage(accounts=sorted(projects), regions=sorted({r.region for r in resources}), apis=sorted(apis)),
         gaps=sorted_gaps(gaps),
     )
-    return GcpScanResult(inventory_)
+    return GcpScanResult(inventory_, counter.snapshot())
 
 
-def _scan_project(compute: Any, metrics: Any, project: str, window: Window) -> tuple[list[Resource], list[CoverageGap]]:
-    listed = inventory.list_gpu_vms(compute, project)
+def _scan_project(
+    clients: _Clients, machine_types: MachineTypeCache, window: Window, counter: ApiCallCounter, project: str
+) -> tuple[list[Resource], list[CoverageGap]]:
+    listed = inventory.list_gpu_vms(clients.instances, project, counter=counter)
     if not listed.resources:
         return [], listed.gaps
-    gaps = list(listed.gaps)
+    resources, gaps = machine_types.fill(listed.resources, project)
+    gaps = listed.gaps + gaps
     try:
-        telemetry = monitoring.project_telemetry(metrics, project, window)
+        telemetry = monitoring.project_telemetry(clients.metrics, project, window, counter=counter)
     except api_exceptions.GoogleAPICallError as exc:
         gaps.append(inventory.gap(project, exc, api=monitoring.LIST_TIME_SERIES))
-        unknown = [resource.model_copy(update={"unknown": [UNKNOWN_UTILIZATION]}) for resource in listed.resources]
-        return unknown, gaps
+        return [resource.model_copy(update={"unknown": [UNKNOWN_UTILIZATION]}) for resource in resources], gaps
     found = []
-    for resource in listed.resources:
+    for resource in resources:
         summary = telemetry.get(listed.instance_ids[resource.uid])
         found.append(resource.model_copy(update={"utilization": summary.utilization if summary else None}))
     return found, gaps

@@ -83,6 +83,25 @@ def instance_resource(instance: Any, *, project: str, zone: str) -> Resource:
             public_ip=public,
             imdsv2_required=None,  # an AWS notion; GCE's metadata server always needs its header
             boot_disk_encrypted=True,  # Compute Engine encrypts every disk at rest
+            boot_disk_customer_key=_boot_disk_customer_key(instance),
+            shielded_vm=_shielded(instance),
         ),
         source=Source.SCAN,
     )
+
+
+def _boot_disk_customer_key(instance: Any) -> bool | None:
+    """True with a Cloud KMS key (CMEK) or a customer-supplied key (CSEK), False with Google's
+    default keys, None when the listing shows no boot disk."""
+    for disk in instance.disks:
+        if disk.boot:
+            key = disk.disk_encryption_key
+            return bool(key.kms_key_name or key.sha256 or key.rsa_encrypted_key or key.raw_key)
+    return None
+
+
+def _shielded(instance: Any) -> bool | None:
+    if "shielded_instance_config" not in instance:
+        return None  # older images and listings without the field: unknown, not False
+    config = instance.shielded_instance_config
+    return bool(config.enable_secure_boot and config.enable_vtpm and config.enable_integrity_monitoring)

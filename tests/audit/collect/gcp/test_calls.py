@@ -6,7 +6,7 @@ import ast
 
 import yaml
 
-from infraaudit.audit.collect.gcp import inventory, monitoring
+from infraaudit.audit.collect.gcp import inventory, machine_types, monitoring, projects
 from infraaudit.audit.collect.gcp.calls import GCP_CALLS, custom_role_yaml, permissions
 from infraaudit_testing import REPO
 
@@ -33,9 +33,25 @@ def test_every_client_call_is_declared() -> None:
 
 def test_gap_api_names_are_the_declared_methods() -> None:
     declared = {call.api_method for call in GCP_CALLS}
-    assert {inventory.AGGREGATED_LIST, monitoring.LIST_TIME_SERIES} <= declared
+    assert {
+        inventory.AGGREGATED_LIST,
+        monitoring.LIST_TIME_SERIES,
+        machine_types.GET_MACHINE_TYPE,
+        projects.LIST_FOLDERS,
+        projects.LIST_PROJECTS,
+    } <= declared
 
 
 def test_the_custom_role_lists_exactly_the_permissions() -> None:
     role = yaml.safe_load(custom_role_yaml())
-    assert role["includedPermissions"] == permissions() == ["compute.instances.list", "monitoring.timeSeries.list"]
+    assert (
+        role["includedPermissions"]
+        == permissions()
+        == [
+            "compute.instances.list",
+            "compute.machineTypes.get",
+            "monitoring.timeSeries.list",
+            "resourcemanager.folders.list",
+            "resourcemanager.projects.list",
+        ]
+    )

@@ -88,3 +88,36 @@ def test_external_ip_and_last_start() -> None:
 def test_an_access_config_without_an_address_is_not_public() -> None:
     vm = _vm(networkInterfaces=[{"accessConfigs": [{"type": "ONE_TO_ONE_NAT", "name": "external-nat"}]}])
     assert compute.instance_resource(vm, project="p", zone="us-central1-a").security.public_ip is False
+
+
+def test_shielded_vm_needs_all_three_protections() -> None:
+    on = {"enableSecureBoot": True, "enableVtpm": True, "enableIntegrityMonitoring": True}
+    shielded = compute.instance_resource(_vm(shieldedInstanceConfig=on), project="ml-prod", zone="us-central1-a")
+    assert shielded.security.shielded_vm is True
+    partial = compute.instance_resource(
+        _vm(shieldedInstanceConfig={**on, "enableSecureBoot": False}), project="ml-prod", zone="us-central1-a"
+    )
+    assert partial.security.shielded_vm is False
+    unknown = compute.instance_resource(_vm(), project="ml-prod", zone="us-central1-a")
+    assert unknown.security.shielded_vm is None  # no field in the listing: unknown, not False
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        (None, False),  # Google-managed keys
+        ({"kmsKeyName": "projects/p/locations/us-central1/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1"}, True),
+        ({"sha256": "OyBu0NkeOUehq+1GGZLEGhf/YxsZuFq9WfS0+ulXlJY="}, True),  # customer-supplied (CSEK)
+    ],
+)
+def test_boot_disk_customer_key(key: dict[str, str] | None, expected: bool) -> None:
+    disk: dict[str, Any] = {"boot": True, "source": f"{BASE}/disks/train-01"}
+    if key is not None:
+        disk["diskEncryptionKey"] = key
+    data_disk = {"boot": False, "diskEncryptionKey": {"kmsKeyName": "projects/p/locations/l/keyRings/r/cryptoKeys/d"}}
+    resource = compute.instance_resource(_vm(disks=[data_disk, disk]), project="ml-prod", zone="us-central1-a")
+    assert resource.security.boot_disk_customer_key is expected
+    assert (
+        compute.instance_resource(_vm(), project="ml-prod", zone="us-central1-a").security.boot_disk_customer_key
+        is None
+    )

@@ -16,6 +16,7 @@ from google.cloud.monitoring_v3.services.metric_service.transports import Metric
 
 from infraaudit.audit.collect.gcp import monitoring
 from infraaudit.audit.collect.series import Window
+from infraaudit.audit.collect.shared import ApiCallCounter
 
 PROJECT = "ml-prod"
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
@@ -73,7 +74,35 @@ def test_summaries_per_vm_and_gpu(server, client) -> None:
     no_agent = found["1002"].utilization
     assert no_agent is not None and no_agent.gpu_percent is None  # absent, never 0
     assert no_agent.uptime_fraction == round(24 / 72, 4)
-    assert server.count("ListTimeSeries", project=PROJECT) == 3  # one per metric, not per VM
+    assert server.count("ListTimeSeries", project=PROJECT) == len(monitoring.METRICS)  # per metric, not per VM
+
+
+def test_dcgm_fills_gpus_nvml_does_not_report(server, client) -> None:
+    gce = "gce_instance"
+    dcgm_only = {"instance_id": "1003", "zone": "us-central1-a", "project_id": PROJECT}
+    both = {"instance_id": "1001", "zone": "us-central1-a", "project_id": PROJECT}
+    for labels in (dcgm_only, both):
+        for gpu in ("0", "1"):
+            # DCGM reports utilisation as a 0-1 ratio
+            server.add_series(
+                PROJECT, monitoring.DCGM_UTILIZATION, {"gpu_number": gpu, "model": "NVIDIA L4", "uuid": f"GPU-{gpu}"},
+                gce, labels, _hours(0.5),
+            )  # fmt: skip
+            for state, gib in (("used", 4), ("free", 20)):
+                server.add_series(
+                    PROJECT, monitoring.DCGM_MEMORY_USED, {"gpu_number": gpu, "memory_state": state}, gce, labels,
+                    _hours(gib * 1024**3),
+                )  # fmt: skip
+    counter = ApiCallCounter()
+    found = monitoring.project_telemetry(client, PROJECT, WINDOW, retry=FAST, counter=counter)
+    dcgm = found["1003"].utilization
+    assert dcgm is not None and dcgm.gpu_percent is not None
+    assert [(d.index, d.gpu_percent.avg) for d in dcgm.devices] == [(0, 50.0), (1, 50.0)]
+    assert dcgm.gpu_memory_used_gib is not None and dcgm.gpu_memory_used_gib.max == 8.0  # "used" only, 2 GPUs
+    nvml_wins = found["1001"].utilization
+    assert nvml_wins is not None
+    assert [(d.index, d.gpu_percent.p95) for d in nvml_wins.devices] == [(0, 80.0), (1, 2.0)]  # not doubled
+    assert counter.snapshot() == {monitoring.LIST_TIME_SERIES: len(monitoring.METRICS)}
 
 
 def test_permission_denied_propagates_for_a_gap(server, client) -> None:
