@@ -882,7 +882,7 @@ class MonitoringServer(_InjectsFailures):
         handler = grpc.unary_unary_rpc_method_handler(
             self._list_time_series,
             request_deserializer=monitoring_v3.ListTimeSeriesRequest.deserialize,
-            response_serializer=monitoring_v3.ListTimeSeriesResponse.serialize,
+            response_serializer=lambda response: response.SerializeToString(),  # raw protobuf, see _Row.proto
         )
         self._server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(self.SERVICE, {"ListTimeSeries": handler}),)
@@ -891,6 +891,7 @@ class MonitoringServer(_InjectsFailures):
         self.target = f"127.0.0.1:{self.port}"
         self._lock = threading.Lock()
         self._series: list[_Series] = []
+        self._by_identity: dict[tuple[Any, ...], _Series] = {}  # seeding thousands of series stays linear
         self._failures = _FailureRules()
         self.calls: list[MonitoringCall] = []
 
@@ -917,27 +918,23 @@ class MonitoringServer(_InjectsFailures):
         if value_type not in ("DOUBLE", "INT64"):
             raise ValueError("value_type must be DOUBLE or INT64")
         new = [(_seconds(t), float(v) if value_type == "DOUBLE" else int(v)) for t, v in points]
+        identity = (
+            project,
+            metric_type,
+            tuple(sorted(metric_labels.items())),
+            resource_type,
+            tuple(sorted(resource_labels.items())),
+        )
         with self._lock:
-            for series in self._series:
-                if (series.project, series.metric_type, series.metric_labels, series.resource_type) == (
-                    project,
-                    metric_type,
-                    dict(metric_labels),
-                    resource_type,
-                ) and series.resource_labels == dict(resource_labels):
-                    series.points = sorted([*series.points, *new])
-                    return
-            self._series.append(
-                _Series(
-                    project,
-                    metric_type,
-                    dict(metric_labels),
-                    resource_type,
-                    dict(resource_labels),
-                    value_type,
-                    sorted(new),
-                )
+            known = self._by_identity.get(identity)
+            if known is not None:
+                known.points = sorted([*known.points, *new])
+                return
+            series = _Series(
+                project, metric_type, dict(metric_labels), resource_type, dict(resource_labels), value_type, sorted(new)
             )
+            self._series.append(series)
+            self._by_identity[identity] = series
 
     def count(self, method: str | None = "ListTimeSeries", *, project: str | None = None) -> int:
         with self._lock:
@@ -951,7 +948,7 @@ class MonitoringServer(_InjectsFailures):
 
     def _list_time_series(
         self, request: monitoring_v3.ListTimeSeriesRequest, context: grpc.ServicerContext
-    ) -> monitoring_v3.ListTimeSeriesResponse:
+    ) -> Any:  # the raw protobuf response
         project = request.name.removeprefix("projects/")
         with self._lock:
             self.calls.append(MonitoringCall("ListTimeSeries", project, request))
@@ -986,9 +983,7 @@ class MonitoringServer(_InjectsFailures):
         context.abort_with_status(rpc_status.to_status(status))
         raise AssertionError("abort_with_status returned")  # it raises; this keeps NoReturn honest
 
-    def _answer(
-        self, project: str, request: monitoring_v3.ListTimeSeriesRequest
-    ) -> monitoring_v3.ListTimeSeriesResponse:
+    def _answer(self, project: str, request: monitoring_v3.ListTimeSeriesRequest) -> Any:  # the raw protobuf response
         if not request.filter:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, "Field filter had an invalid value: a filter is required")
         matches = _parse_filter(request.filter)
@@ -1068,7 +1063,7 @@ class MonitoringServer(_InjectsFailures):
     @staticmethod
     def _page(
         rows: list[_Row], request: monitoring_v3.ListTimeSeriesRequest, full: bool
-    ) -> monitoring_v3.ListTimeSeriesResponse:
+    ) -> Any:  # the raw protobuf ListTimeSeriesResponse
         offset = 0
         if request.page_token:
             try:
@@ -1084,7 +1079,8 @@ class MonitoringServer(_InjectsFailures):
                 break
             chosen.append(row)
             used += cost
-        response = monitoring_v3.ListTimeSeriesResponse(time_series=[row.proto(full) for row in chosen])
+        response = _RAW_RESPONSE()
+        response.time_series.extend(row.proto(full) for row in chosen)
         if offset + len(chosen) < len(rows):
             response.next_page_token = base64.urlsafe_b64encode(f"offset:{offset + len(chosen)}".encode()).decode()
         return response
@@ -1110,26 +1106,29 @@ class _Row:
         labels = series.metric_labels, series.resource_labels
         return cls(series.metric_type, labels[0], series.resource_type, labels[1], points, value_type)
 
-    def proto(self, full: bool) -> monitoring_v3.TimeSeries:
-        double = self.value_type == "DOUBLE"
-        points = []
+    def proto(self, full: bool) -> Any:
+        """The raw protobuf TimeSeries: proto-plus wrappers per point made this server, not the
+        client under test, the bottleneck of bench/gcp_scan.py."""
+        series = _RAW_TIME_SERIES()
+        series.metric.type = self.metric_type
+        series.metric.labels.update(self.metric_labels)
+        series.resource.type = self.resource_type
+        series.resource.labels.update(self.resource_labels)
+        series.metric_kind = metric_pb2.MetricDescriptor.MetricKind.GAUGE
+        series.value_type = getattr(metric_pb2.MetricDescriptor.ValueType, self.value_type)
+        field = "double_value" if self.value_type == "DOUBLE" else "int64_value"
+        cast = float if field == "double_value" else int
         for t, v in self.points if full else []:
-            when = datetime.fromtimestamp(t, UTC)
-            value = (
-                monitoring_v3.TypedValue(double_value=float(v))
-                if double
-                else monitoring_v3.TypedValue(int64_value=int(v))
-            )
-            points.append(
-                monitoring_v3.Point(interval=monitoring_v3.TimeInterval(start_time=when, end_time=when), value=value)
-            )
-        return monitoring_v3.TimeSeries(
-            metric={"type": self.metric_type, "labels": self.metric_labels},
-            resource={"type": self.resource_type, "labels": self.resource_labels},
-            metric_kind=metric_pb2.MetricDescriptor.MetricKind.GAUGE,
-            value_type=getattr(metric_pb2.MetricDescriptor.ValueType, self.value_type),
-            points=points,
-        )
+            point = series.points.add()
+            seconds, fraction = divmod(t, 1)
+            for stamp in (point.interval.start_time, point.interval.end_time):
+                stamp.seconds, stamp.nanos = int(seconds), round(fraction * 1e9)
+            setattr(point.value, field, cast(v))
+        return series
+
+
+_RAW_TIME_SERIES = monitoring_v3.TimeSeries.pb()
+_RAW_RESPONSE = monitoring_v3.ListTimeSeriesResponse.pb()
 
 
 # ---------------------------------------------------------------- a small project with ground truth

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from google.api_core import exceptions as api_exceptions
@@ -64,17 +65,26 @@ def hourly_series(
 
 
 def _page_series(page: Any) -> Iterator[tuple[str, int | None, Hourly]]:
-    for series in page.time_series:
+    # The raw protobuf, not proto-plus wrappers: wrapping each of ~1,000,000 points a project
+    # can return cost most of the client's CPU (see docs/benchmarks.md).
+    raw = monitoring_v3.ListTimeSeriesResponse.pb(page)
+    for series in raw.time_series:
         labels = series.metric.labels
         if labels.get("memory_state", "used") != "used":
             continue  # only memory in use, where the agent also reports free/reserved
         gpu = labels.get("gpu_number")
-        hourly = {point.interval.end_time: _number(point.value) for point in series.points}
+        hourly = {_hour(point.interval.end_time.seconds): _number(point.value) for point in series.points}
         yield series.resource.labels["instance_id"], int(gpu) if gpu and gpu.isdigit() else None, hourly
 
 
+@lru_cache(maxsize=4096)
+def _hour(seconds: int) -> datetime:
+    """Aligned points share a few hundred end times: build each datetime once."""
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 def _number(value: Any) -> float:
-    kind = monitoring_v3.TypedValue.pb(value).WhichOneof("value")
+    kind = value.WhichOneof("value")
     return float(getattr(value, kind)) if kind in ("double_value", "int64_value") else float("nan")
 
 
