@@ -11,10 +11,11 @@ from rich.table import Table
 
 from infraaudit.audit.catalog import Catalog
 from infraaudit.audit.collect.aws.price_refresh import refresh_aws_prices
-from infraaudit.audit.collect.aws.pricing import write_snapshot
+from infraaudit.audit.collect.gcp.price_refresh import refresh_gcp_prices
+from infraaudit.audit.collect.prices import write_snapshot
 from infraaudit.audit.errors import ExitCode
 
-from .live import split_regions
+from .live import GCP_ENDPOINT_HELP, gcp_endpoints, split_regions
 
 
 @click.group()
@@ -58,7 +59,8 @@ def show(instance_type: str, provider: str | None, region: str | None, catalog_p
 
 
 @catalog.command("update")
-@click.option("--aws", "use_aws", is_flag=True, required=True, help="Refresh AWS prices (the only provider so far).")
+@click.option("--aws", "use_aws", is_flag=True, help="Refresh AWS prices (Price List API and spot price history).")
+@click.option("--gcp", "use_gcp", is_flag=True, help="Refresh GCP prices (Cloud Billing Catalog API).")
 @click.option(
     "--output",
     "-o",
@@ -72,12 +74,65 @@ def show(instance_type: str, provider: str | None, region: str | None, catalog_p
     type=click.Path(dir_okay=False, path_type=Path),
     help="Catalog to start from (default: the shipped snapshot).",
 )
-@click.option("--regions", multiple=True, callback=split_regions, metavar="LIST", help="Default: every priced region.")
+@click.option(
+    "--regions",
+    multiple=True,
+    callback=split_regions,
+    metavar="LIST",
+    help="Default: every priced region (GCP: only regions the catalog prices).",
+)
 @click.option("--profile", metavar="NAME", help="AWS profile (default: the default credential chain).")
 @click.option("--endpoint-url", metavar="URL", help="AWS endpoint override.")
-@click.option("--spot-window-days", type=click.IntRange(1, 90), default=7, show_default=True)
+@click.option("--spot-window-days", type=click.IntRange(1, 90), help="AWS spot price history window.  [default: 7]")
+@click.option(
+    "--gcp-credentials",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Service-account key file (default: Application Default Credentials).",
+)
+@click.option(
+    "--gcp-endpoint",
+    "gcp_endpoint_overrides",
+    multiple=True,
+    callback=gcp_endpoints,
+    metavar="SERVICE=URL",
+    help=GCP_ENDPOINT_HELP + " Only cloudbilling is used here.",
+)
 def update(
     use_aws: bool,
+    use_gcp: bool,
+    output: Path,
+    catalog_path: Path | None,
+    regions: tuple[str, ...],
+    profile: str | None,
+    endpoint_url: str | None,
+    spot_window_days: int | None,
+    gcp_credentials: Path | None,
+    gcp_endpoint_overrides: dict[str, str],
+) -> int:
+    """Refresh prices from a provider's price API: --aws (Price List and spot price history) or --gcp
+    (Cloud Billing Catalog). Exactly one provider a run; the refresh is all or nothing."""
+    if use_aws == use_gcp:
+        raise click.UsageError("give exactly one of --aws or --gcp")
+    if use_aws:
+        _refuse("--aws", gcp_credentials=gcp_credentials, gcp_endpoint=gcp_endpoint_overrides)
+        return _update_aws(output, catalog_path, regions, profile, endpoint_url, spot_window_days or 7)
+    _refuse("--gcp", profile=profile, endpoint_url=endpoint_url, spot_window_days=spot_window_days)
+    unused = sorted(set(gcp_endpoint_overrides) - {"cloudbilling"})
+    if unused:
+        raise click.UsageError(
+            f"catalog update --gcp uses only --gcp-endpoint cloudbilling=URL, not {', '.join(unused)}"
+        )
+    return _update_gcp(output, catalog_path, regions, gcp_credentials, gcp_endpoint_overrides.get("cloudbilling"))
+
+
+def _refuse(provider: str, **options: object) -> None:
+    """A usage error for options of the other provider (given, that is not None and not empty)."""
+    given = [f"--{name.replace('_', '-')}" for name, value in options.items() if value not in (None, {}, ())]
+    if given:
+        raise click.UsageError(f"{', '.join(given)} cannot be used with {provider}")
+
+
+def _update_aws(
     output: Path,
     catalog_path: Path | None,
     regions: tuple[str, ...],
@@ -85,7 +140,6 @@ def update(
     endpoint_url: str | None,
     spot_window_days: int,
 ) -> int:
-    """Refresh prices from the providers' price APIs (AWS Price List and spot price history)."""
     refresh = refresh_aws_prices(
         catalog_path,
         regions=regions,
@@ -100,6 +154,26 @@ def update(
         f"aws: {len(summary.regions)} region(s) refreshed, {len(summary.replaced)} price(s) replaced, "
         f"{len(summary.added)} added, {len(summary.cleared)} cleared, {len(summary.unknown_types)} unknown type(s) "
         f"skipped, {sum(refresh.api_calls.values())} API call(s); catalog written to {output}",
+        err=True,
+    )
+    return 0
+
+
+def _update_gcp(
+    output: Path, catalog_path: Path | None, regions: tuple[str, ...], credentials: Path | None, endpoint: str | None
+) -> int:
+    refresh = refresh_gcp_prices(
+        catalog_path, regions=regions, credentials_file=credentials, endpoint=endpoint, now=datetime.now(UTC)
+    )
+    write_snapshot(refresh.snapshot, output)
+    summary = refresh.summary
+    kept = sorted({name for name, _ in summary.skipped})
+    shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+    click.echo(
+        f"gcp: {len(summary.regions)} region(s) refreshed, {len(summary.replaced)} price(s) replaced, "
+        f"{len(summary.cleared)} cleared, {len(summary.skipped)} skipped"
+        + (f" (no unambiguous SKU, previous prices kept: {shown})" if kept else "")
+        + f", {sum(refresh.api_calls.values())} API call(s); catalog written to {output}",
         err=True,
     )
     return 0

@@ -82,7 +82,7 @@ def test_fail_on_gates_live_findings(standard_aws, run_cli, aws_env) -> None:
     [
         (["scan"], "give exactly one source"),
         (["scan", "--project", "p"], "need --gcp"),
-        (["scan", "--gcp"], "at least one --project"),
+        (["scan", "--gcp"], "needs --project, --organization or --folder"),
         (["scan", "--aws", "--inventory", "x.json"], "give exactly one source"),
         (["scan", "--profile", "prod"], "need --aws"),
         (["scan", "--aws", "--role-arn", "arn:aws:iam::12:role/x"], "is not an IAM role ARN"),

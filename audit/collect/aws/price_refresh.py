@@ -8,17 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 from ...catalog.snapshot import Snapshot, read_snapshot
-from ...errors import InfraauditError
 from ...models import Provider
+from ..prices import PriceRefreshError
 from ..shared import ApiCallCounter
 from .counter import client_config
 from .gaps import AWS_ERRORS, error_code, error_message
 from .pricing import PRICING_REGION, UpdateSummary, fetch_aws_prices, updated_snapshot
 from .targets import base_account
-
-
-class PriceRefreshError(InfraauditError):
-    """AWS refused or failed a price call: nothing is written."""
 
 
 @dataclass(frozen=True)

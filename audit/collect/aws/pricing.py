@@ -4,8 +4,8 @@ On-demand prices come from the AWS Price List API (`pricing:GetProducts`), spot 
 EC2 spot price history (`ec2:DescribeSpotPriceHistory`). `fetch_aws_prices` reads both,
 `updated_snapshot` puts them into a snapshot (hardware is never fetched or guessed: only types
 the snapshot already knows are priced), and `write_snapshot` (shared with GCP, from
-`audit.collect.prices`) writes the file that `Catalog.load(path)` reads. Clients are passed in, so this module needs no boto3 import and the
-caller decides credentials, retries and endpoints.
+`audit.collect.prices`) writes the file that `Catalog.load(path)` reads. Clients are passed in,
+so this module needs no boto3 import and the caller decides credentials, retries and endpoints.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 from ...catalog.snapshot import InstanceEntry, PriceEntry, Snapshot
 from ...errors import CatalogError
 from ...models import Provider
-from ..prices import PriceKey, UpdateSummary
+from ..prices import PriceKey
+from ..prices import UpdateSummary as UpdateSummary  # re-exported: aws.price_refresh and callers import it here
 from ..prices import render_snapshot as render_snapshot  # re-exported: the writer is shared by every provider
 from ..prices import write_snapshot as write_snapshot
 

@@ -79,12 +79,12 @@ class GcpScanResult:
     api_calls: dict[str, int] = field(default_factory=dict)
 
 
-def credentials_for(credentials_file: Path | None, *, emulated: bool) -> Credentials:
+def credentials_for(credentials_file: Path | None, *, emulated: bool, scope: str = READ_ONLY_SCOPE) -> Credentials:
     """A service-account key file, anonymous credentials when every API is emulated, else ADC."""
     if credentials_file is not None:
         try:
             loaded: Credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
-                str(credentials_file), scopes=[READ_ONLY_SCOPE]
+                str(credentials_file), scopes=[scope]
             )
             return loaded
         except (OSError, ValueError) as exc:
@@ -92,7 +92,7 @@ def credentials_for(credentials_file: Path | None, *, emulated: bool) -> Credent
     if emulated:
         return AnonymousCredentials()  # type: ignore[no-untyped-call]  # emulators: nothing to sign
     try:
-        credentials, _ = default_credentials(scopes=[READ_ONLY_SCOPE])
+        credentials, _ = default_credentials(scopes=[scope])
     except DefaultCredentialsError:
         raise GcpCredentialError(
             "no Google credentials found (run `gcloud auth application-default login`, set "
