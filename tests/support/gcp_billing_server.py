@@ -37,9 +37,10 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from gcp_servers import RestServer, error_info
 
 COMPUTE_ENGINE_SERVICE_ID = "6F81-5844-456A"
 LIST_SKUS = "cloudbilling.services.skus.list"
@@ -307,33 +308,6 @@ class BillingRequest:
     status: int
 
 
-class _BillingHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: BillingCatalogServer
-
-
-class _BillingHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the client's requests session expects
-    server: _BillingHTTPServer
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        code, body = self.server.owner.handle(self.command, self.path)
-        payload = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:  # tests need no access log
-        pass
-
-
 class _ApiError(Exception):
     def __init__(self, code: int, status: str, message: str, details: Sequence[Mapping[str, Any]] = ()) -> None:
         super().__init__(message)
@@ -343,16 +317,11 @@ class _ApiError(Exception):
             self.body["error"]["details"] = [dict(detail) for detail in details]
 
 
-def _error_info(reason: str, domain: str, metadata: Mapping[str, str]) -> dict[str, Any]:
-    return {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason, "domain": domain,
-            "metadata": dict(metadata)}  # fmt: skip
-
-
 def failure_error(failure: Failure) -> _ApiError:
     """The error Google returns for each injectable failure."""
     service = "cloudbilling.googleapis.com"
     if failure == "PERMISSION_DENIED":
-        info = _error_info(
+        info = error_info(
             "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
             "googleapis.com",
             {"service": service, "method": "google.cloud.billing.v1.CloudCatalog.ListSkus"},
@@ -367,7 +336,7 @@ def failure_error(failure: Failure) -> _ApiError:
         )
         meta = {"service": service, "consumer": f"projects/{CONSUMER_PROJECT}", "serviceTitle": "Cloud Billing API",
                 "activationUrl": url}  # fmt: skip
-        return _ApiError(403, "PERMISSION_DENIED", message, [_error_info("SERVICE_DISABLED", "googleapis.com", meta)])
+        return _ApiError(403, "PERMISSION_DENIED", message, [error_info("SERVICE_DISABLED", "googleapis.com", meta)])
     if failure == "RATE_LIMIT":
         message = (
             "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per minute' of service"
@@ -377,22 +346,18 @@ def failure_error(failure: Failure) -> _ApiError:
                 "quota_metric": f"{service}/read_requests", "quota_limit": "ReadRequestsPerMinutePerProject",
                 "quota_limit_value": "300"}  # fmt: skip
         return _ApiError(
-            429, "RESOURCE_EXHAUSTED", message, [_error_info("RATE_LIMIT_EXCEEDED", "googleapis.com", meta)]
+            429, "RESOURCE_EXHAUSTED", message, [error_info("RATE_LIMIT_EXCEEDED", "googleapis.com", meta)]
         )
     if failure == "UNAVAILABLE":
         return _ApiError(503, "UNAVAILABLE", "The service is currently unavailable.")
     raise ValueError(f"unknown failure {failure!r}; one of {FAILURES}")
 
 
-class BillingCatalogServer:
+class BillingCatalogServer(RestServer):
     """Cloud Billing Catalog v1 REST on 127.0.0.1 and a free port, in a background thread, stopped on exit."""
 
     def __init__(self, skus: Iterable[Mapping[str, Any]] | None = None) -> None:
-        self._httpd = _BillingHTTPServer(("127.0.0.1", 0), _BillingHandler)
-        self._httpd.owner = self
-        self.port = int(self._httpd.server_address[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._lock = threading.Lock()
         self._services: dict[str, list[dict[str, Any]]] = {}
         self._failures: list[tuple[Failure, int, int | None]] = []  # (failure, successes before, times or None)
@@ -400,17 +365,7 @@ class BillingCatalogServer:
         self.set_skus(compute_engine_skus() if skus is None else skus)
 
     def __enter__(self) -> BillingCatalogServer:
-        # A short poll interval keeps shutdown() (which waits for the next poll) from costing 0.5 s a test.
-        serve = lambda: self._httpd.serve_forever(poll_interval=0.02)  # noqa: E731
-        self._thread = threading.Thread(target=serve, name="billing-server", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        return super().__enter__()  # type: ignore[no-any-return]
 
     # ---- seeding
 

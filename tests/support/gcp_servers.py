@@ -257,7 +257,7 @@ def send_return_partial_success(client: Any) -> None:
         session.mount(prefix, adapter)
 
 
-def _error_info(reason: str, domain: str, metadata: Mapping[str, str]) -> dict[str, Any]:
+def error_info(reason: str, domain: str, metadata: Mapping[str, str]) -> dict[str, Any]:
     return {
         "@type": "type.googleapis.com/google.rpc.ErrorInfo",
         "reason": reason,
@@ -288,12 +288,12 @@ def _error_spec(failure: Failure, service: str, title: str, project: str, permis
             " systems and retry."
         )
         meta = {"service": service, "consumer": consumer, "serviceTitle": title, "activationUrl": url}
-        info = _error_info("SERVICE_DISABLED", "googleapis.com", meta)
+        info = error_info("SERVICE_DISABLED", "googleapis.com", meta)
         return _ErrorSpec(403, "PERMISSION_DENIED", message, "accessNotConfigured", "usageLimits", info)
     if failure == "PERMISSION_DENIED":
         message = f"Required '{permission}' permission for 'projects/{project}'"
         meta = {"permission": permission, "resource": f"projects/{project}"}
-        info = _error_info("IAM_PERMISSION_DENIED", "iam.googleapis.com", meta)
+        info = error_info("IAM_PERMISSION_DENIED", "iam.googleapis.com", meta)
         return _ErrorSpec(403, "PERMISSION_DENIED", message, "forbidden", "global", info)
     if failure == "RATE_LIMIT":
         message = (
@@ -307,7 +307,7 @@ def _error_spec(failure: Failure, service: str, title: str, project: str, permis
             "quota_limit": "ReadRequestsPerMinutePerProject",
             "quota_limit_value": "1500",
         }
-        info = _error_info("RATE_LIMIT_EXCEEDED", "googleapis.com", meta)
+        info = error_info("RATE_LIMIT_EXCEEDED", "googleapis.com", meta)
         return _ErrorSpec(429, "RESOURCE_EXHAUSTED", message, "rateLimitExceeded", "usageLimits", info)
     return _ErrorSpec(503, "UNAVAILABLE", "The service is currently unavailable.", "backendError", "global", None)
 
@@ -437,7 +437,7 @@ class _ComputeHandler(BaseHTTPRequestHandler):
         pass
 
 
-class _RestServer(_RestOwner):
+class RestServer(_RestOwner):
     """A JSON REST server on 127.0.0.1 and a free port, in a background thread, stopped on exit."""
 
     def __init__(self) -> None:
@@ -461,7 +461,7 @@ class _RestServer(_RestOwner):
             self._thread.join(timeout=5)
 
 
-class ComputeServer(_RestServer, _InjectsFailures):
+class ComputeServer(RestServer, _InjectsFailures):
     """Compute Engine v1 REST on 127.0.0.1 and a free port, in a background thread, stopped on exit."""
 
     def __init__(self, zones: Iterable[str] = DEFAULT_ZONES) -> None:
@@ -660,7 +660,7 @@ class _Node:
     display_name: str = ""
 
 
-class ResourceManagerServer(_RestServer):
+class ResourceManagerServer(RestServer):
     """Cloud Resource Manager v3 REST: `GET /v3/folders?parent=` and `GET /v3/projects?parent=`
     (direct children only, as the real API; DELETE_REQUESTED items only with showDeleted=true),
     `pageSize`/`pageToken` pagination. A parent can be made to fail with 403 PERMISSION_DENIED."""
@@ -718,7 +718,7 @@ class ResourceManagerServer(_RestServer):
         if parent in self._denied:
             permission = f"resourcemanager.{kind}.list"
             message = "The caller does not have permission"
-            info = _error_info("IAM_PERMISSION_DENIED", "cloudresourcemanager.googleapis.com",
+            info = error_info("IAM_PERMISSION_DENIED", "cloudresourcemanager.googleapis.com",
                                {"permission": permission, "resource": parent})  # fmt: skip
             raise _ApiError(403, "PERMISSION_DENIED", message, "forbidden", info)
         show_deleted = (query.get("showDeleted") or ["false"])[0] == "true"
