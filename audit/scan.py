@@ -15,7 +15,7 @@ from .config import Settings, apply_waivers, check_waiver_rules
 from .engine import LocalOpaServer, OpaEndpoint, PolicyEngine, PolicyLibrary, find_opa
 from .engine.evaluate import DEFAULT_CHUNK_SIZE, DEFAULT_TIMEOUT_S, Progress
 from .gcpause import paused_gc
-from .models import Inventory, Report
+from .models import Inventory, PolicySource, Report
 from .summary import build_report
 from .version import tool_version
 
@@ -28,6 +28,7 @@ class EngineOptions:
     timeout_s: float = DEFAULT_TIMEOUT_S
     chunk_size: int = DEFAULT_CHUNK_SIZE
     workers: int | None = None
+    source: PolicySource | None = None  # only the rules written for this input (check: preview)
 
 
 def enrich(inventory: Inventory, catalog: Catalog) -> Inventory:
@@ -65,10 +66,13 @@ def run_scan(
     library = PolicyLibrary(find_opa(), options.policy_dirs)
     policies = library.policies
     check_waiver_rules(settings.waivers, (p.id for p in policies))
+    applied = [p for p in policies if options.source is None or options.source in p.sources]
     enriched = enrich(inventory, catalog)
     data = policy_data(settings, catalog)
     with _opa_endpoint(library, data, options) as endpoint:
-        engine = PolicyEngine(endpoint, policies, chunk_size=options.chunk_size, workers=options.workers)
+        engine = PolicyEngine(
+            endpoint, policies, chunk_size=options.chunk_size, workers=options.workers, source=options.source
+        )
         findings = engine.evaluate(enriched, progress)
     stamp = now()
     with paused_gc():
@@ -76,7 +80,7 @@ def run_scan(
         return build_report(
             enriched,
             findings,
-            policies,
+            applied,
             generated_at=stamp,
             tool_version=tool_version(),
             unpriced_reason=catalog.unpriced_reason,

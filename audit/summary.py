@@ -27,7 +27,7 @@ _ACTIVE = {ResourceState.RUNNING, ResourceState.PENDING}
 def monthly_cost(resource: Resource) -> float:
     if resource.cost is None or resource.cost.hourly_current is None:
         return 0.0
-    return resource.cost.hourly_current * HOURS_PER_MONTH
+    return resource.cost.hourly_current * HOURS_PER_MONTH * resource.count
 
 
 UnpricedReason = Callable[[Resource], str | None]
@@ -43,7 +43,7 @@ def summarize_inventory(inventory: Inventory, unpriced_reason: UnpricedReason | 
     ]
     return InventorySummary(
         resources=len(inventory.resources),
-        gpus=sum(r.gpu_count for r in inventory.resources),
+        gpus=sum(r.gpu_count * r.count for r in inventory.resources),
         by_provider=dict(sorted(providers.items())),
         monthly_cost_usd=round(running_cost, 2),
         unpriced_resources=unpriced,

@@ -3,7 +3,7 @@
 1. models, errors, gcpause, version, summary: stdlib + pydantic (+ each other)
 2. config, catalog: layer 1
 3. collect, preview, engine, report, recommend: layers 1-2, never each other
-   scan: the pipeline, may orchestrate layer 3
+   scan, check: the pipelines, may orchestrate layer 3 (check runs the scan pipeline on a plan)
 4. stacks: pulumi + the models only    5. cli: anything; nothing imports cli
 """
 
@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     **{name: BASE | LAYER_2 for name in LAYER_2},
     **{name: BASE | LAYER_2 for name in LAYER_3},
     "scan": BASE | LAYER_2 | LAYER_3,
+    "check": BASE | LAYER_2 | LAYER_3 | {"scan"},
     "__init__": set(),
 }
 CLOUD_SDKS = {"boto3", "botocore", "google", "grpc"}

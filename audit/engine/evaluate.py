@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from ..errors import EngineError
 from ..gcpause import paused_gc
-from ..models import Finding, Inventory, PolicyMeta, Resource, RuleOutput
+from ..models import Finding, Inventory, PolicyMeta, PolicySource, Resource, RuleOutput
 from .library import ENTRYPOINT_PATH
 
 DEFAULT_CHUNK_SIZE = 2_000
@@ -121,9 +121,12 @@ class PolicyEngine:
         *,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         workers: int | None = None,
+        source: PolicySource | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.by_package = {p.package: p for p in policies}
+        # `check` applies only the rules written for preview input (no telemetry there).
+        self.source = source
         self.chunk_size = max(1, chunk_size)
         self.workers = workers or max(1, min(4, os.cpu_count() or 1))
 
@@ -162,7 +165,16 @@ class PolicyEngine:
             raise EngineError(self._malformed(exc)) from exc
         if answer.result is None:
             raise EngineError("the policy entrypoint is undefined: OPA is not serving the infraaudit library")
-        return [finding for package, outputs in answer.result.items() for finding in self._findings(package, outputs)]
+        return [
+            finding
+            for package, outputs in answer.result.items()
+            if self._applies(package)
+            for finding in self._findings(package, outputs)
+        ]
+
+    def _applies(self, package: str) -> bool:
+        meta = self.by_package.get(package)
+        return meta is None or self.source is None or self.source in meta.sources  # unknown: _findings raises
 
     def _findings(self, package: str, outputs: list[RuleOutput]) -> list[Finding]:
         meta = self.by_package.get(package)

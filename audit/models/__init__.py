@@ -1,5 +1,6 @@
 """The data contract: frozen pydantic models shared by every layer."""
 
+from .change import ChangeOp, CostChange, CostLine, IacOrigin
 from .finding import Finding, RuleOutput, Suppression
 from .inventory import INVENTORY_SCHEMA_VERSION, Coverage, CoverageGap, Inventory
 from .policy import Category, PolicyMeta, PolicySource, Severity
@@ -24,11 +25,15 @@ __all__ = [
     "REPORT_SCHEMA_VERSION",
     "Accelerator",
     "Category",
+    "ChangeOp",
+    "CostChange",
+    "CostLine",
     "Cost",
     "Coverage",
     "CoverageGap",
     "DeviceUtilization",
     "Finding",
+    "IacOrigin",
     "Inventory",
     "InventorySummary",
     "Market",

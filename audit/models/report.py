@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from .base import ContractModel
+from .change import CostChange, IacOrigin
 from .finding import Finding
 from .inventory import CoverageGap
 from .policy import PolicyMeta
@@ -48,3 +49,7 @@ class Report(ContractModel):
     gaps: list[CoverageGap] = Field(default_factory=list)
     policies: list[PolicyMeta] = Field(default_factory=list)
     totals: Totals = Field(default_factory=Totals)
+    cost_change: CostChange | None = Field(default=None, description="`infraaudit check`: GPU cost before/after.")
+    origins: dict[str, IacOrigin] = Field(
+        default_factory=dict, description="`infraaudit check`: resource uid → the IaC resource it was planned from."
+    )

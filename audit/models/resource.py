@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from .base import ContractModel
+from .change import IacOrigin
 
 Percent = Annotated[float, Field(ge=0, le=100)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
@@ -136,6 +137,13 @@ class Resource(ContractModel):
     utilization: Utilization | None = None
     cost: Cost | None = None
     source: Source = Source.FILE
+    count: int = Field(
+        default=1,
+        ge=0,
+        description="Instances this resource stands for: 1 for a machine, an Auto Scaling group's or node "
+        "pool's planned size, 0 for a launch/instance template (it runs nothing by itself).",
+    )
+    origin: IacOrigin | None = Field(default=None, description="The IaC resource it was planned from (preview).")
     unknown: list[str] = Field(
         default_factory=list,
         description="Dotted paths of values not known yet (preview); rules never deny on them.",

@@ -125,7 +125,7 @@ deny contains finding if {
 			"candidate_hourly_usd": price,
 		},
 		"recommendation": sprintf("Move %s from %s to %s (%v x %s, %v GiB GPU memory) in %s.", [r.uid, r.instance_type, best.instance_type, best.accelerator_count, best.accelerator, best.gpu_memory_gib, r.region]),
-		"estimated_monthly_savings_usd": util.monthly(current - price),
+		"estimated_monthly_savings_usd": util.for_all_instances(r, util.monthly(current - price)),
 	}
 }
 

@@ -49,7 +49,7 @@ deny contains finding if {
 			"price_basis": best.key,
 		},
 		"recommendation": sprintf("Migrate %s from %s to %s (%v x %s) in %s and benchmark the workload there.", [r.uid, r.instance_type, best.offer.instance_type, a.count, successor, r.region]),
-		"estimated_monthly_savings_usd": savings,
+		"estimated_monthly_savings_usd": util.for_all_instances(r, savings),
 	}
 }
 

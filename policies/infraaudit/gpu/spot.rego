@@ -49,7 +49,7 @@ deny contains finding if {
 			"workload": object.get(r.tags, workload_tag, null),
 		}),
 		"recommendation": sprintf("Run %s (%s) as %s with checkpointing, or set the tag %s=true if it must not be interrupted.", [r.uid, r.instance_type, spot_name[r.provider], opt_out_tag]),
-		"estimated_monthly_savings_usd": prices.savings,
+		"estimated_monthly_savings_usd": util.for_all_instances(r, prices.savings),
 	}
 }
 

@@ -100,3 +100,13 @@ test_without_unknown_list_denied if {
 	# A resource without an unknown list (not a preview): its values are all known.
 	count(spot.deny) == 1 with input as fx.inventory([object.remove(batch, {"unknown"})])
 }
+
+test_savings_scale_with_planned_instances if {
+	group := object.union(batch, {"count": 3})
+	some f in spot.deny with input as fx.inventory([group])
+	f.estimated_monthly_savings_usd == 8055.48
+
+	template := object.union(batch, {"count": 0})
+	some g in spot.deny with input as fx.inventory([template])
+	g.estimated_monthly_savings_usd == 0
+}

@@ -123,6 +123,13 @@ money(x) := round(x * 100) / 100
 
 monthly(hourly) := money(hourly * hours_per_month)
 
+# Instances a resource stands for: an Auto Scaling group or node pool plans several, a
+# launch/instance template none (preview input); a scanned machine is one.
+instances(r) := object.get(r, "count", 1)
+
+# A per-instance monthly saving for the whole resource.
+for_all_instances(r, monthly_saving) := money(monthly_saving * instances(r))
+
 # Residency: "<provider>:<region>" matches a glob pattern. No delimiters: "*" matches
 # every character, so "onprem:*" also matches "onprem:eu.fra1".
 location(r) := concat(":", [r.provider, r.region])

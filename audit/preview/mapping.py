@@ -1,0 +1,651 @@
+"""Planned IaC resources → the contract's Resources (source=preview).
+
+One mapper per kind of GPU-capable resource, shared by Pulumi (camelCase inputs, nested objects)
+and Terraform (snake_case attributes, nested blocks as one-element lists): `Props` hides the
+difference. A value unknown at plan time is never guessed: the Resource field gets a neutral
+placeholder and its dotted path goes into `unknown`, so no rule denies on it. A value the IaC
+leaves to the provider or the account (EBS default encryption, a subnet's public-IP default) is
+None (unknown to the rules too), never assumed.
+
+Kinds and how many instances each stands for (`Resource.count`):
+
+    aws:ec2/instance:Instance                    aws_instance                 1
+    aws:ec2/spotInstanceRequest:...              aws_spot_instance_request    1 (spot)
+    aws:ec2/launchTemplate:LaunchTemplate        aws_launch_template          0 (runs nothing itself)
+    aws:autoscaling/group:Group                  aws_autoscaling_group        desired capacity, split
+                                                                              into on-demand and spot
+    gcp:compute/instance:Instance                google_compute_instance      1
+    gcp:compute/instanceTemplate:...             google_compute_instance_template  0
+    gcp:container/nodePool:NodePool              google_container_node_pool   nodes per zone x zones
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import gcp_accelerator_model
+from ..models import (
+    Accelerator,
+    ChangeOp,
+    IacOrigin,
+    Market,
+    Provider,
+    Resource,
+    ResourceState,
+    SecurityFacts,
+    Source,
+)
+from .plan import UNKNOWN, Plan, PlannedResource
+
+PROVIDER_KEY = "__provider"  # region/zone/project the readers resolve from the provider config
+UNKNOWN_TYPE = "unknown"  # placeholder instance type (the path goes into `unknown`)
+UNKNOWN_PART = "unknown"  # placeholder account/region in a uid
+_ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")  # GCP zone us-central1-a
+_AWS_ZONE = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)[a-z]$")  # AWS zone us-east-1a
+CLASSIFICATION_TAG = "data-classification"  # Settings.classification_tag's default
+_REGIONAL_POOL_ZONES = 3  # a regional GKE node pool without node_locations spans 3 zones
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@dataclass(frozen=True)
+class Props:
+    """Read access to one property bag in either style; missing is None, unknown is UNKNOWN."""
+
+    data: Mapping[str, Any] | None
+    style: str
+
+    def value(self, camel: str, tf: str | None = None) -> Any:
+        if self.data is None:
+            return None
+        return self.data.get(camel if self.style == "pulumi" else (tf or _snake(camel)))
+
+    def block(self, camel: str, tf: str | None = None) -> Props | Any:
+        """A nested object (a Terraform block is a list of one): Props, or UNKNOWN."""
+        found = self.value(camel, tf)
+        if found is UNKNOWN:
+            return UNKNOWN
+        if isinstance(found, list):
+            found = found[0] if found else None
+        if found is UNKNOWN:
+            return UNKNOWN
+        return Props(found if isinstance(found, Mapping) else None, self.style)
+
+    def blocks(self, camel: str, tf: str | None = None) -> list[Props] | Any:
+        found = self.value(camel, tf)
+        if found is UNKNOWN:
+            return UNKNOWN
+        if isinstance(found, Mapping):
+            found = [found]
+        if not isinstance(found, list):
+            return []
+        if any(item is UNKNOWN for item in found):
+            return UNKNOWN
+        return [Props(item if isinstance(item, Mapping) else None, self.style) for item in found]
+
+
+@dataclass
+class Draft:
+    """What a mapper found; `unknown` collects the dotted Resource paths it could not know."""
+
+    provider: Provider
+    instance_type: Any = None
+    region: Any = None
+    zone: Any = None
+    account: Any = None
+    market: Any = Market.ON_DEMAND
+    accelerators: Any = field(default_factory=list)
+    tags: Any = field(default_factory=dict)
+    count: int = 1
+    public_ip: Any = None
+    imdsv2_required: Any = None
+    boot_disk_encrypted: Any = None
+    boot_disk_customer_key: Any = None
+    shielded_vm: Any = None
+    suffix: str = ""  # distinguishes the parts of a split group in the uid
+
+
+Mapper = Callable[[Props, "_Context"], list[Draft]]
+
+
+@dataclass(frozen=True)
+class _Context:
+    planned: PlannedResource
+    plan: Plan
+    templates: Mapping[str, Props]  # launch templates of the plan by name, for Auto Scaling groups
+
+
+# ------------------------------------------------------------------------------------------- AWS
+
+
+def _aws_location(props: Props, draft: Draft) -> None:
+    provider = props.value(PROVIDER_KEY, PROVIDER_KEY) or {}
+    zone = props.value("availabilityZone")
+    if isinstance(zone, str) and (match := _AWS_ZONE.match(zone)):
+        draft.zone, draft.region = zone, match[1]
+    else:
+        draft.region = provider.get("region")
+    draft.account = provider.get("account")
+
+
+def _aws_tags(props: Props) -> Any:
+    """`tags_all` (Terraform, provider default tags included) wins over `tags`."""
+    found = props.value("tagsAll", "tags_all")
+    if found is None:
+        found = props.value("tags")
+    return found if found is UNKNOWN or isinstance(found, Mapping) else {}
+
+
+def _aws_market(options: Props | Any) -> Any:
+    if options is UNKNOWN:
+        return UNKNOWN
+    kind = options.value("marketType")
+    if kind is UNKNOWN:
+        return UNKNOWN
+    if kind == "spot":
+        return Market.SPOT
+    if kind == "capacity-block":
+        return Market.CAPACITY_BLOCK
+    return Market.ON_DEMAND
+
+
+def _imdsv2(options: Props | Any) -> Any:
+    if options is UNKNOWN:
+        return UNKNOWN
+    tokens = options.value("httpTokens")
+    if tokens is UNKNOWN:
+        return UNKNOWN
+    return tokens == "required"  # absent: AWS defaults to optional unless the AMI says otherwise
+
+
+def _flag(value: Any) -> Any:
+    return value if value is UNKNOWN or value is None else bool(value)
+
+
+def aws_instance(props: Props, ctx: _Context, *, spot: bool = False) -> list[Draft]:
+    draft = Draft(Provider.AWS, instance_type=props.value("instanceType"), tags=_aws_tags(props))
+    _aws_location(props, draft)
+    draft.market = Market.SPOT if spot else _aws_market(props.block("instanceMarketOptions"))
+    root = props.block("rootBlockDevice")
+    draft.boot_disk_encrypted = UNKNOWN if root is UNKNOWN else _flag(root.value("encrypted"))
+    draft.imdsv2_required = _imdsv2(props.block("metadataOptions"))
+    draft.public_ip = _flag(props.value("associatePublicIpAddress"))
+    return [draft]
+
+
+def aws_spot_request(props: Props, ctx: _Context) -> list[Draft]:
+    return aws_instance(props, ctx, spot=True)
+
+
+def aws_launch_template(props: Props, ctx: _Context) -> list[Draft]:
+    draft = Draft(Provider.AWS, instance_type=props.value("instanceType"), count=0)
+    _aws_location(props, draft)
+    draft.tags = _template_tags(props)
+    draft.market = _aws_market(props.block("instanceMarketOptions"))
+    draft.imdsv2_required = _imdsv2(props.block("metadataOptions"))
+    draft.boot_disk_encrypted = _all_ebs_encrypted(props.blocks("blockDeviceMappings"))
+    interfaces = props.blocks("networkInterfaces")
+    draft.public_ip = (
+        UNKNOWN
+        if interfaces is UNKNOWN
+        else _any_flag(i.value("associatePublicIpAddress") for i in interfaces)
+        if interfaces
+        else None
+    )
+    return [draft]
+
+
+def _template_tags(props: Props) -> Any:
+    """The tags instances launched from the template get (tag specifications for `instance`)."""
+    specs = props.blocks("tagSpecifications")
+    if specs is UNKNOWN:
+        return UNKNOWN
+    tags: dict[str, Any] = {}
+    for spec in specs:
+        if spec.value("resourceType") == "instance":
+            found = spec.value("tags")
+            if found is UNKNOWN:
+                return UNKNOWN
+            tags.update(found or {})
+    return tags
+
+
+def _all_ebs_encrypted(mappings: list[Props] | Any) -> Any:
+    if mappings is UNKNOWN:
+        return UNKNOWN
+    flags = []
+    for mapping in mappings:
+        ebs = mapping.block("ebs")
+        flags.append(UNKNOWN if ebs is UNKNOWN else ebs.value("encrypted"))
+    if not flags or any(flag is None for flag in flags):
+        return None  # the AMI's or the account's default
+    if any(flag is UNKNOWN for flag in flags):
+        return UNKNOWN
+    return all(str(flag).lower() == "true" for flag in flags)
+
+
+def _any_flag(values: Iterable[Any]) -> Any:
+    found = list(values)
+    if any(v is UNKNOWN for v in found):
+        return UNKNOWN
+    if any(v is True or str(v).lower() == "true" for v in found):
+        return True
+    return None if all(v is None for v in found) else False
+
+
+def aws_autoscaling_group(props: Props, ctx: _Context) -> list[Draft]:
+    size = _first_known(props.value("desiredCapacity"), props.value("minSize"))
+    policy = props.block("mixedInstancesPolicy")
+    template_spec: Any = props.block("launchTemplate")
+    instance_type: Any = None
+    spot_share: Any = 0.0
+    base: Any = 0
+    if policy is UNKNOWN:
+        instance_type = spot_share = UNKNOWN
+    elif policy.data is not None:
+        distribution = policy.block("instancesDistribution")
+        lt = policy.block("launchTemplate")
+        if distribution is UNKNOWN:
+            spot_share = UNKNOWN
+        else:
+            base = _number(distribution.value("onDemandBaseCapacity"), 0)
+            percent = _number(distribution.value("onDemandPercentageAboveBaseCapacity"), 100)
+            spot_share = UNKNOWN if percent is UNKNOWN else 1 - percent / 100
+        if lt is UNKNOWN:
+            instance_type = UNKNOWN
+        else:
+            overrides = lt.blocks("overrides", "override")
+            instance_type = (
+                UNKNOWN if overrides is UNKNOWN else overrides[0].value("instanceType") if overrides else None
+            )
+            template_spec = lt.block("launchTemplateSpecification")
+    template = _referenced_template(template_spec, ctx)
+    if instance_type is None:
+        instance_type = UNKNOWN if template is None else template.value("instanceType")
+    tags = _asg_tags(props)
+    drafts = []
+    for market, share in _split(size, base, spot_share):
+        draft = Draft(Provider.AWS, instance_type=instance_type, tags=tags, market=market, count=share)
+        draft.region = (props.value(PROVIDER_KEY, PROVIDER_KEY) or {}).get("region")
+        draft.account = (props.value(PROVIDER_KEY, PROVIDER_KEY) or {}).get("account")
+        if template is not None:
+            draft.imdsv2_required = _imdsv2(template.block("metadataOptions"))
+            draft.boot_disk_encrypted = _all_ebs_encrypted(template.blocks("blockDeviceMappings"))
+        else:
+            draft.imdsv2_required = draft.boot_disk_encrypted = UNKNOWN
+        draft.suffix = f"#{market.value}" if size is not UNKNOWN and 0 < share < size else ""
+        drafts.append(draft)
+    return drafts
+
+
+def _first_known(*values: Any) -> Any:
+    for value in values:
+        if value is UNKNOWN:
+            return UNKNOWN
+        if value is not None:
+            return int(value)
+    return 0
+
+
+def _number(value: Any, default: float) -> Any:
+    if value is UNKNOWN:
+        return UNKNOWN
+    return default if value is None else float(value)
+
+
+def _split(size: Any, base: Any, spot_share: Any) -> list[tuple[Market, int]]:
+    """(market, instances) parts of a group: on-demand base, then the spot share of the rest.
+    An unknown size or share keeps one on-demand part whose market is unknown to the rules."""
+    if size is UNKNOWN or spot_share is UNKNOWN or base is UNKNOWN:
+        return [(Market.ON_DEMAND, 0 if size is UNKNOWN else size)]
+    above = max(0, size - int(base))
+    spot = round(above * spot_share)
+    parts = [(Market.ON_DEMAND, size - spot), (Market.SPOT, spot)]
+    return [part for part in parts if part[1] > 0] or [(Market.ON_DEMAND, 0)]
+
+
+def _referenced_template(spec: Props | Any, ctx: _Context) -> Props | None:
+    """A launch template of the same plan, by name or id (ids are usually unknown at plan time)."""
+    if spec is UNKNOWN or spec is None or spec.data is None:
+        return None
+    for key in ("name", "launchTemplateName", "id", "launchTemplateId"):
+        ref = spec.value(key)
+        if isinstance(ref, str) and ref in ctx.templates:
+            return ctx.templates[ref]
+    return None
+
+
+def _asg_tags(props: Props) -> Any:
+    tags = props.blocks("tags", "tag")
+    if tags is UNKNOWN:
+        return UNKNOWN
+    found: dict[str, Any] = {}
+    for tag in tags:
+        key, value = tag.value("key"), tag.value("value")
+        if key is UNKNOWN:
+            return UNKNOWN
+        if isinstance(key, str) and tag.value("propagateAtLaunch") is not False:
+            found[key] = value
+    return found
+
+
+# ------------------------------------------------------------------------------------------- GCP
+
+
+def _gcp_location(props: Props, draft: Draft, *, zone_key: str = "zone") -> None:
+    provider = props.value(PROVIDER_KEY, PROVIDER_KEY) or {}
+    zone = props.value(zone_key)
+    if zone is None:
+        zone = provider.get("zone")
+    if zone is UNKNOWN:
+        draft.zone = draft.region = UNKNOWN
+    elif isinstance(zone, str) and (match := _ZONE.match(zone.rsplit("/", 1)[-1])):
+        draft.zone, draft.region = zone.rsplit("/", 1)[-1], match[1]
+    else:
+        region = props.value("region")
+        draft.region = provider.get("region") if region is None else region
+    project = props.value("project")
+    draft.account = provider.get("project") if project is None else project
+
+
+def _gcp_accelerators(blocks: list[Props] | Any) -> Any:
+    if blocks is UNKNOWN:
+        return UNKNOWN
+    found = []
+    for block in blocks:
+        kind, count = block.value("type"), block.value("count")
+        if kind is UNKNOWN or count is UNKNOWN:
+            return UNKNOWN
+        if kind and count:
+            found.append(Accelerator(model=gcp_accelerator_model(str(kind).rsplit("/", 1)[-1]), count=int(count)))
+    return found
+
+
+def _gcp_market(scheduling: Props | Any) -> Any:
+    if scheduling is UNKNOWN:
+        return UNKNOWN
+    model, preemptible = scheduling.value("provisioningModel"), scheduling.value("preemptible")
+    if model is UNKNOWN or preemptible is UNKNOWN:
+        return UNKNOWN
+    if model == "SPOT" or preemptible is True:
+        return Market.SPOT
+    return Market.ON_DEMAND
+
+
+def _gcp_labels(props: Props, *keys: str) -> Any:
+    labels: dict[str, Any] = {}
+    for key in keys:
+        found = props.value(key, _snake(key))
+        if found is UNKNOWN:
+            return UNKNOWN
+        labels.update(found or {})
+    return labels
+
+
+def _shielded(config: Props | Any) -> Any:
+    if config is UNKNOWN:
+        return UNKNOWN
+    if config.data is None:
+        return False  # not requested: Compute Engine's default image needs it turned on
+    flags = [config.value(k) for k in ("enableSecureBoot", "enableVtpm", "enableIntegrityMonitoring")]
+    if any(flag is UNKNOWN for flag in flags):
+        return UNKNOWN
+    secure_boot, vtpm, integrity = flags
+    return bool(secure_boot) and vtpm is not False and integrity is not False  # vTPM/integrity default on
+
+
+def _public(interfaces: list[Props] | Any) -> Any:
+    if interfaces is UNKNOWN:
+        return UNKNOWN
+    for interface in interfaces:
+        access = interface.blocks("accessConfigs", "access_config")
+        if access is UNKNOWN:
+            return UNKNOWN
+        if access:
+            return True
+    return False
+
+
+def _customer_key(disk: Props | Any, key_fields: tuple[str, ...]) -> Any:
+    if disk is UNKNOWN:
+        return UNKNOWN
+    values = [disk.value(k) for k in key_fields]
+    if any(v is UNKNOWN for v in values):
+        return UNKNOWN
+    return any(bool(v) for v in values)
+
+
+def gcp_instance(props: Props, ctx: _Context) -> list[Draft]:
+    draft = Draft(Provider.GCP, instance_type=_last(props.value("machineType")))
+    _gcp_location(props, draft)
+    draft.accelerators = _gcp_accelerators(props.blocks("guestAccelerators", "guest_accelerator"))
+    draft.market = _gcp_market(props.block("scheduling"))
+    draft.tags = _gcp_labels(props, "labels")
+    draft.public_ip = _public(props.blocks("networkInterfaces", "network_interface"))
+    draft.boot_disk_encrypted = True  # Compute Engine encrypts every disk
+    boot = props.block("bootDisk")
+    draft.boot_disk_customer_key = _customer_key(boot, ("kmsKeySelfLink", "diskEncryptionKeyRaw"))
+    draft.shielded_vm = _shielded(props.block("shieldedInstanceConfig"))
+    return [draft]
+
+
+def gcp_instance_template(props: Props, ctx: _Context) -> list[Draft]:
+    draft = Draft(Provider.GCP, instance_type=_last(props.value("machineType")), count=0)
+    _gcp_location(props, draft)
+    draft.accelerators = _gcp_accelerators(props.blocks("guestAccelerators", "guest_accelerator"))
+    draft.market = _gcp_market(props.block("scheduling"))
+    draft.tags = _gcp_labels(props, "labels")
+    draft.public_ip = _public(props.blocks("networkInterfaces", "network_interface"))
+    draft.boot_disk_encrypted = True
+    disks = props.blocks("disks", "disk")
+    if disks is UNKNOWN:
+        draft.boot_disk_customer_key = UNKNOWN
+    else:
+        boot = next((d for d in disks if d.value("boot") in (True, None)), None)
+        key = boot.block("diskEncryptionKey") if boot is not None else None
+        draft.boot_disk_customer_key = (
+            UNKNOWN if key is UNKNOWN else bool(key and key.data and key.value("kmsKeySelfLink"))
+        )
+    draft.shielded_vm = _shielded(props.block("shieldedInstanceConfig"))
+    return [draft]
+
+
+def gcp_node_pool(props: Props, ctx: _Context) -> list[Draft]:
+    node = props.block("nodeConfig")
+    if node is UNKNOWN:
+        draft = Draft(Provider.GCP, instance_type=UNKNOWN, accelerators=UNKNOWN, market=UNKNOWN, tags=UNKNOWN)
+        _gcp_location(props, draft, zone_key="location")
+        draft.count = _pool_size(props, draft)
+        return [draft]
+    draft = Draft(Provider.GCP, instance_type=_last(node.value("machineType")))
+    _gcp_location(props, draft, zone_key="location")
+    draft.accelerators = _gcp_accelerators(node.blocks("guestAccelerators", "guest_accelerator"))
+    spot, preemptible = node.value("spot"), node.value("preemptible")
+    draft.market = (
+        UNKNOWN if UNKNOWN in (spot, preemptible) else Market.SPOT if spot or preemptible else Market.ON_DEMAND
+    )
+    draft.tags = _gcp_labels(node, "labels", "resourceLabels")
+    draft.boot_disk_encrypted = True
+    draft.boot_disk_customer_key = _flag(node.value("bootDiskKmsKey")) if node.value("bootDiskKmsKey") else False
+    draft.shielded_vm = _shielded(node.block("shieldedInstanceConfig"))
+    draft.count = _pool_size(props, draft)
+    return [draft]
+
+
+def _pool_size(props: Props, draft: Draft) -> int:
+    """Nodes per zone (node_count, else initial_node_count, else the autoscaler's minimum) × zones."""
+    autoscaling = props.block("autoscaling")
+    minimum = None if autoscaling is UNKNOWN else autoscaling.value("minNodeCount")
+    per_zone = _first_known(props.value("nodeCount"), props.value("initialNodeCount"), minimum)
+    if per_zone is UNKNOWN:
+        return 0
+    locations = props.value("nodeLocations")
+    if isinstance(locations, list) and locations and UNKNOWN not in locations:
+        zones = len(locations)
+    else:
+        zones = 1 if draft.zone not in (None, UNKNOWN) else _REGIONAL_POOL_ZONES
+    return int(per_zone) * zones
+
+
+def _last(value: Any) -> Any:
+    return value.rsplit("/", 1)[-1] if isinstance(value, str) else value
+
+
+MAPPERS: dict[str, Mapper] = {
+    "aws:ec2/instance:Instance": aws_instance,
+    "aws_instance": aws_instance,
+    "aws:ec2/spotInstanceRequest:SpotInstanceRequest": aws_spot_request,
+    "aws_spot_instance_request": aws_spot_request,
+    "aws:ec2/launchTemplate:LaunchTemplate": aws_launch_template,
+    "aws_launch_template": aws_launch_template,
+    "aws:autoscaling/group:Group": aws_autoscaling_group,
+    "aws_autoscaling_group": aws_autoscaling_group,
+    "gcp:compute/instance:Instance": gcp_instance,
+    "google_compute_instance": gcp_instance,
+    "gcp:compute/instanceTemplate:InstanceTemplate": gcp_instance_template,
+    "google_compute_instance_template": gcp_instance_template,
+    "gcp:container/nodePool:NodePool": gcp_node_pool,
+    "google_container_node_pool": gcp_node_pool,
+}
+TEMPLATE_TYPES = {"aws:ec2/launchTemplate:LaunchTemplate", "aws_launch_template"}
+
+
+def supported(type_: str) -> bool:
+    return type_ in MAPPERS
+
+
+# ----------------------------------------------------------------------------------- Draft → Resource
+
+
+def plan_resources(plan: Plan, *, side: str = "after", classification_tag: str = CLASSIFICATION_TAG) -> list[Resource]:
+    """The plan's GPU-capable resources as they will be (`side="after"`; deletions left out) or
+    as they were (`side="before"`; creations left out)."""
+    templates = _templates(plan, side)
+    resources: list[Resource] = []
+    for planned in plan.resources:
+        resources.extend(
+            planned_resources(planned, plan, side=side, templates=templates, classification_tag=classification_tag)
+        )
+    return resources
+
+
+def _templates(plan: Plan, side: str) -> dict[str, Props]:
+    found = {}
+    for planned in plan.resources:
+        props = planned.after if side == "after" else planned.before
+        if planned.type in TEMPLATE_TYPES and props is not None:
+            wrapped = Props(props, planned.style)
+            for key in ("name", "id"):
+                value = wrapped.value(key)
+                if isinstance(value, str):
+                    found[value] = wrapped
+            found.setdefault(planned.name, wrapped)
+    return found
+
+
+def planned_resources(
+    planned: PlannedResource,
+    plan: Plan,
+    *,
+    side: str = "after",
+    templates: Mapping[str, Props] | None = None,
+    classification_tag: str = CLASSIFICATION_TAG,
+) -> list[Resource]:
+    """Resources for one planned IaC resource on one side of the change (empty when it does not
+    exist on that side or is not a GPU-capable kind)."""
+    mapper = MAPPERS.get(planned.type)
+    props = planned.after if side == "after" else planned.before
+    if mapper is None or props is None:
+        return []
+    ctx = _Context(planned, plan, templates or {})
+    drafts = mapper(Props(props, planned.style), ctx)
+    return [_resource(draft, planned, plan, classification_tag) for draft in drafts]
+
+
+def _resource(draft: Draft, planned: PlannedResource, plan: Plan, classification_tag: str) -> Resource:
+    unknown: list[str] = []
+
+    def known(path: str, value: Any, placeholder: Any) -> Any:
+        if value is UNKNOWN:
+            unknown.append(path)
+            return placeholder
+        return value
+
+    instance_type = known("instance_type", draft.instance_type, UNKNOWN_TYPE) or UNKNOWN_TYPE
+    if instance_type == UNKNOWN_TYPE and "instance_type" not in unknown:
+        unknown.append("instance_type")  # not set at all (a template's user decides): unknown too
+    region = known("region", draft.region, None)
+    if region is None:
+        region = UNKNOWN_PART
+        if "region" not in unknown:
+            unknown.append("region")
+    account = known("account", draft.account, None) or UNKNOWN_PART
+    provider_tags = (planned_props(planned).get(PROVIDER_KEY) or {}).get("tags") or {}
+    tags = {**plan.default_tags, **provider_tags, **_string_tags(known("tags", draft.tags, {}), unknown)}
+    if plan.data_classification and classification_tag not in tags:
+        tags[classification_tag] = plan.data_classification
+    security = SecurityFacts(
+        public_ip=known("security.public_ip", draft.public_ip, None),
+        imdsv2_required=known("security.imdsv2_required", draft.imdsv2_required, None),
+        boot_disk_encrypted=known("security.boot_disk_encrypted", draft.boot_disk_encrypted, None),
+        boot_disk_customer_key=known("security.boot_disk_customer_key", draft.boot_disk_customer_key, None),
+        shielded_vm=known("security.shielded_vm", draft.shielded_vm, None),
+    )
+    name = f"{planned.name}{draft.suffix}"
+    return Resource(
+        uid=f"{draft.provider.value}:{_part(account)}:{_part(region)}:{_part(_short_type(planned.type))}/{_part(name)}",
+        provider=draft.provider,
+        account=str(account),
+        region=str(region),
+        zone=known("zone", draft.zone, None),
+        name=name,
+        instance_type=str(instance_type),
+        state=ResourceState.PENDING,
+        market=known("market", draft.market, Market.ON_DEMAND),
+        accelerators=known("accelerators", draft.accelerators, []),
+        tags=tags,
+        security=security,
+        source=Source.PREVIEW,
+        count=draft.count,
+        origin=IacOrigin(
+            input_file=plan.input_file,
+            address=planned.address,
+            type=planned.type,
+            op=planned.op,
+            source_file=planned.source_file,
+            source_line=planned.source_line,
+        ),
+        unknown=sorted(set(unknown)),
+    )
+
+
+def planned_props(planned: PlannedResource) -> Mapping[str, Any]:
+    return planned.after if planned.after is not None else planned.before or {}
+
+
+def _string_tags(tags: Mapping[str, Any], unknown: list[str]) -> dict[str, str]:
+    found = {}
+    for key, value in tags.items():
+        if value is UNKNOWN:
+            unknown.append(f"tags.{key}")
+        elif value is not None:
+            found[str(key)] = str(value)
+    return found
+
+
+def _short_type(type_: str) -> str:
+    """aws:ec2/instance:Instance -> Instance, google_compute_instance -> google_compute_instance."""
+    return type_.rsplit(":", 1)[-1]
+
+
+def _part(value: Any) -> str:
+    """A uid part: no colons (they separate the parts), never empty."""
+    return str(value).replace(":", "/") or UNKNOWN_PART
+
+
+__all__ = ["MAPPERS", "PROVIDER_KEY", "ChangeOp", "Props", "plan_resources", "planned_resources", "supported"]
