@@ -11,16 +11,15 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fleet import generate_fleet  # noqa: E402
+from measure import run_cli_measured  # noqa: E402
 
 from infraaudit.audit.catalog import Catalog  # noqa: E402
 from infraaudit.audit.collect.inventory_file import load_inventory  # noqa: E402
@@ -32,44 +31,9 @@ from infraaudit.audit.scan import enrich, policy_data  # noqa: E402
 from infraaudit.audit.summary import build_report  # noqa: E402
 
 
-def _peak_rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
-
-
 def end_to_end(path: Path) -> dict[str, float]:
     """The CLI as a user runs it; samples the peak RSS of infraaudit and OPA while it runs."""
-    command = [sys.executable, "-c", "from infraaudit.cli.main import main; main()",
-               "scan", "--inventory", str(path), "--format", "json", "--output", os.devnull]  # fmt: skip
-    peaks = {"python": 0.0, "opa": 0.0}
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def sample() -> None:
-        while process.poll() is None:
-            try:
-                peaks["python"] = max(peaks["python"], _peak_rss_mib(process.pid))
-                for child in _children(process.pid):
-                    peaks["opa"] = max(peaks["opa"], _peak_rss_mib(child))
-            except (FileNotFoundError, ProcessLookupError, ValueError):
-                pass
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    _, err = process.communicate()
-    wall = time.perf_counter() - start
-    sampler.join()
-    if process.returncode != 0:
-        raise SystemExit(f"scan failed ({process.returncode}): {err.decode()}")
-    return {"wall_s": wall, "python_rss_mib": peaks["python"], "opa_rss_mib": peaks["opa"]}
+    return run_cli_measured(["scan", "--inventory", str(path), "--format", "json", "--output", os.devnull])
 
 
 def breakdown(path: Path) -> dict[str, float]:

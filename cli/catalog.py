@@ -10,8 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from infraaudit.audit.catalog import Catalog
-from infraaudit.audit.collect.aws.price_refresh import refresh_aws_prices
-from infraaudit.audit.collect.gcp.price_refresh import refresh_gcp_prices
 from infraaudit.audit.collect.prices import write_snapshot
 from infraaudit.audit.errors import ExitCode
 
@@ -140,6 +138,8 @@ def _update_aws(
     endpoint_url: str | None,
     spot_window_days: int,
 ) -> int:
+    from infraaudit.audit.collect.aws.price_refresh import refresh_aws_prices  # boto3 only when needed
+
     refresh = refresh_aws_prices(
         catalog_path,
         regions=regions,
@@ -162,6 +162,8 @@ def _update_aws(
 def _update_gcp(
     output: Path, catalog_path: Path | None, regions: tuple[str, ...], credentials: Path | None, endpoint: str | None
 ) -> int:
+    from infraaudit.audit.collect.gcp.price_refresh import refresh_gcp_prices  # google-cloud only when needed
+
     refresh = refresh_gcp_prices(
         catalog_path, regions=regions, credentials_file=credentials, endpoint=endpoint, now=datetime.now(UTC)
     )

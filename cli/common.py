@@ -107,3 +107,11 @@ def progress_status(message: str, unit: str = "resources") -> Iterator[Callable[
             status.update(f"{message} {done:,}/{total:,} {unit}")
 
         yield update
+
+
+def relative_uri(path: Path) -> str:
+    """SARIF locations are relative to the checkout, where CI runs the command."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()

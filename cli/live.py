@@ -1,21 +1,27 @@
-"""Options and helpers for the live collectors (`scan --aws`, `scan --gcp`)."""
+"""Options and helpers for the live collectors (`scan --aws`, `scan --gcp`).
+
+The collectors (and boto3 / google-cloud with them, ~1.5 s of imports) are imported only when a
+live scan runs, so `check`, `scan --inventory` and the other commands start fast.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from infraaudit.audit.catalog import Catalog
-from infraaudit.audit.collect.aws import AwsScanOptions, AwsTargetSpec, collect_aws
-from infraaudit.audit.collect.gcp.collector import GcpScanOptions, GcpTargetSpec, collect_gcp
 from infraaudit.audit.config import Settings
 from infraaudit.audit.models import Coverage, Inventory, Provider
 
 from .common import progress_status
+
+if TYPE_CHECKING:
+    from infraaudit.audit.collect.aws.targets import AwsTargetSpec
+    from infraaudit.audit.collect.gcp.collector import GcpTargetSpec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,6 +136,8 @@ def gcp_spec(
     credentials: Path | None,
     endpoints: dict[str, str],
 ) -> GcpTargetSpec:
+    from infraaudit.audit.collect.gcp.collector import GcpTargetSpec
+
     try:
         return GcpTargetSpec(projects, organization, folders, credentials, endpoints)
     except ValueError as exc:
@@ -137,6 +145,8 @@ def gcp_spec(
 
 
 def collect_gcp_inventory(spec: GcpTargetSpec, settings: Settings, catalog: Catalog, concurrency: int) -> Inventory:
+    from infraaudit.audit.collect.gcp.collector import GcpScanOptions, collect_gcp
+
     options = GcpScanOptions(
         lookback_days=settings.lookback_days,
         max_workers=concurrency,
@@ -176,6 +186,8 @@ def aws_spec(
     regions: tuple[str, ...],
     endpoint_url: str | None,
 ) -> AwsTargetSpec:
+    from infraaudit.audit.collect.aws.targets import AwsTargetSpec
+
     try:
         return AwsTargetSpec(profiles, role_arns, org_role, regions, endpoint_url)
     except ValueError as exc:
@@ -183,6 +195,8 @@ def aws_spec(
 
 
 def collect_aws_inventory(spec: AwsTargetSpec, settings: Settings, catalog: Catalog, concurrency: int) -> Inventory:
+    from infraaudit.audit.collect.aws.collector import AwsScanOptions, collect_aws
+
     options = AwsScanOptions(lookback_days=settings.lookback_days, max_workers=concurrency)
     with progress_status("Scanning AWS", unit="account-regions") as progress:
         result = collect_aws(spec, catalog, now=datetime.now(UTC), options=options, progress=progress)

@@ -14,6 +14,7 @@ from infraaudit.audit.errors import ExitCode, InfraauditError
 from infraaudit.audit.version import tool_version
 
 from .catalog import catalog
+from .check import check
 from .completion import completion
 from .permissions import permissions
 from .policies import policies
@@ -35,6 +36,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 cli.add_command(scan)
+cli.add_command(check)
 cli.add_command(policies)
 cli.add_command(catalog)
 cli.add_command(permissions)

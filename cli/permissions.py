@@ -6,7 +6,7 @@ import json
 
 import click
 
-from infraaudit.audit.collect.aws import AWS_CALLS, iam_policy
+from infraaudit.audit.collect.aws.calls import AWS_CALLS, iam_policy
 from infraaudit.audit.collect.gcp.calls import GCP_CALLS, custom_role_yaml
 
 

@@ -22,6 +22,7 @@ from .common import (
     output_option,
     policy_dir_option,
     progress_status,
+    relative_uri,
     scan_exit_code,
     warn,
     write_output,
@@ -124,7 +125,7 @@ def scan(
     else:
         assert inventory_path is not None
         inventory = load_inventory(inventory_path)
-        artifact = "stdin" if str(inventory_path) == "-" else _relative_uri(inventory_path)
+        artifact = "stdin" if str(inventory_path) == "-" else relative_uri(inventory_path)
     if save_inventory is not None:
         write_output(inventory.model_dump_json(exclude_none=True, indent=1), save_inventory, what="inventory")
     today = datetime.now(UTC).date()
@@ -143,11 +144,3 @@ def scan(
         message = f"scan incomplete: {len(report.gaps)} coverage gap(s); the report does not cover everything"
         warn(message if allow_partial else message + " (exit 5; --allow-partial accepts it)")
     return int(code) if code is not ExitCode.OK else 0
-
-
-def _relative_uri(path: Path) -> str:
-    """SARIF locations are relative to the checkout, where CI runs the scan."""
-    try:
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    except ValueError:
-        return path.as_posix()

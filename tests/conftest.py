@@ -18,7 +18,8 @@ from aws_fleet import (
 )
 
 from infraaudit.audit.catalog import Catalog
-from infraaudit.audit.collect.aws import AwsScanResult, AwsTargetSpec, collect_aws
+from infraaudit.audit.collect.aws.collector import AwsScanResult, collect_aws
+from infraaudit.audit.collect.aws.targets import AwsTargetSpec
 from infraaudit.audit.engine import find_opa
 from infraaudit.audit.models import Resource
 from infraaudit_testing import EXAMPLES, gpu_resource

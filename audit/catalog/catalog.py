@@ -25,6 +25,7 @@ NO_ON_DEMAND_PRICE = "no on-demand price for region"
 NO_SPOT_PRICE = "no spot price for region"
 N1_HOST_UNPRICED = "n1 host price not in catalog"
 ONPREM_UNPRICED = "on-prem resources are not in the catalog"
+UNKNOWN_UNTIL_APPLY = "instance type or region unknown until apply"
 
 # GCP API accelerator types (acceleratorTypes/<name>) -> the catalog's names.
 _GCP_ACCELERATOR_TYPES = {
@@ -448,6 +449,8 @@ class Catalog:
             return None
         if resource.provider is Provider.ONPREM:
             return ONPREM_UNPRICED
+        if {"instance_type", "region"} & set(resource.unknown):
+            return UNKNOWN_UNTIL_APPLY
         if (resource.provider, resource.instance_type) not in self._specs:
             if resource.provider is Provider.GCP and resource.instance_type.startswith("n1-"):
                 return N1_HOST_UNPRICED

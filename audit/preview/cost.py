@@ -59,10 +59,8 @@ def _monthly(resources: list[Resource], catalog: Catalog) -> tuple[float | None,
     for resource in resources:
         if resource.count == 0:
             continue  # a template: its users are priced, not the template
-        if "instance_type" in resource.unknown:
-            return None, "instance type unknown until apply"
-        if resource.unknown and {"market", "region"} & set(resource.unknown):
-            return None, "region or market unknown until apply"
+        if "market" in resource.unknown:
+            return None, "market unknown until apply"
         hourly = resource.cost.hourly_current if resource.cost else None
         if hourly is None:
             return None, catalog.unpriced_reason(resource) or "no price"

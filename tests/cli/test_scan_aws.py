@@ -22,7 +22,7 @@ from aws_fleet import (
     seed_fleet,
 )
 
-from infraaudit.audit.collect.aws import iam_policy
+from infraaudit.audit.collect.aws.calls import iam_policy
 
 REGIONS = ",".join(STANDARD_REGIONS)
 

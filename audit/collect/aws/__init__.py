@@ -1,19 +1,5 @@
-"""Live AWS collector: accounts, regions, GPU instances, CloudWatch GPU telemetry, prices."""
+"""Live AWS collector: accounts, regions, GPU instances, CloudWatch GPU telemetry, prices.
 
-from __future__ import annotations
-
-from ..shared import ApiCallCounter
-from .calls import AWS_CALLS, AwsCall, iam_policy
-from .collector import AwsScanOptions, AwsScanResult, collect_aws
-from .targets import AwsTargetSpec
-
-__all__ = [
-    "AWS_CALLS",
-    "ApiCallCounter",
-    "AwsCall",
-    "AwsScanOptions",
-    "AwsScanResult",
-    "AwsTargetSpec",
-    "collect_aws",
-    "iam_policy",
-]
+Import the submodules (collector, targets, calls, ...): this package imports nothing, so that
+commands which do not scan AWS never load boto3.
+"""

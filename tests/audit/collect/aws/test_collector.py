@@ -8,8 +8,9 @@ import pytest
 from aws_fleet import GPU_SHAPES, HOURS_14_DAYS, STANDARD_FLEET, Box, seed_many
 
 from infraaudit.audit.catalog import Catalog
-from infraaudit.audit.collect.aws import AwsScanOptions, AwsTargetSpec, collect_aws
 from infraaudit.audit.collect.aws.calls import AWS_CALLS
+from infraaudit.audit.collect.aws.collector import AwsScanOptions, collect_aws
+from infraaudit.audit.collect.aws.targets import AwsTargetSpec
 from infraaudit.audit.models import Market, Resource, ResourceState
 
 

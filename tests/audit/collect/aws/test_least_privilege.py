@@ -10,8 +10,9 @@ import pytest
 from aws_fleet import Box, MotoServer, bootstrap_admin, restricted_user, seed_fleet
 
 from infraaudit.audit.catalog import Catalog
-from infraaudit.audit.collect.aws import AwsTargetSpec, collect_aws, iam_policy
-from infraaudit.audit.collect.aws.collector import UNKNOWN_UTILIZATION
+from infraaudit.audit.collect.aws.calls import iam_policy
+from infraaudit.audit.collect.aws.collector import UNKNOWN_UTILIZATION, collect_aws
+from infraaudit.audit.collect.aws.targets import AwsTargetSpec
 
 FLEET = (Box("idle", "g5.xlarge", telemetry="idle"), Box("busy", "g5.xlarge", spot=True))
 

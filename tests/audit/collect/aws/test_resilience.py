@@ -10,8 +10,9 @@ import pytest
 from botocore.stub import Stubber
 
 from infraaudit.audit.catalog import Catalog
-from infraaudit.audit.collect.aws import AwsTargetSpec, collect_aws
+from infraaudit.audit.collect.aws.collector import collect_aws
 from infraaudit.audit.collect.aws.counter import ClientFactory
+from infraaudit.audit.collect.aws.targets import AwsTargetSpec
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 ERRORS = {

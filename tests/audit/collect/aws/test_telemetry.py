@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from infraaudit.audit.collect import series
-from infraaudit.audit.collect.aws import ec2, telemetry
+from infraaudit.audit.collect.aws import ec2, telemetry  # submodules
 from infraaudit.audit.models import Market
 
 NOW = datetime(2026, 11, 20, 12, 34, tzinfo=UTC)
