@@ -14,6 +14,7 @@ from infraaudit.audit.config import expired_waivers, find_config, load_settings
 from infraaudit.audit.errors import ExitCode
 from infraaudit.audit.models import Report
 from infraaudit.audit.preview import Plan, read_pulumi_preview, read_terraform_plan
+from infraaudit.audit.preview.pulumi_program import load_pulumi_program
 from infraaudit.audit.report import OutputFormat, render
 from infraaudit.audit.scan import EngineOptions
 
@@ -92,10 +93,7 @@ def check(
     settings = load_settings(find_config(config_path, Path.cwd()))
     catalog = Catalog.load(catalog_path)
     plans: list[Plan] = [read_pulumi_preview(p) for p in previews]
-    if programs:
-        from infraaudit.audit.preview.pulumi_program import load_pulumi_program  # noqa: PLC0415  (TEMP)
-
-        plans += [load_pulumi_program(d, stack=stack) for d in programs]
+    plans += [load_pulumi_program(d, stack=stack) for d in programs]
     plans += [read_terraform_plan(p) for p in tf_plans]
     today = datetime.now(UTC).date()
     for waiver in expired_waivers(settings.waivers, today):

@@ -5,6 +5,8 @@
 3. collect, preview, engine, report, recommend: layers 1-2, never each other
    scan, check: the pipelines, may orchestrate layer 3 (check runs the scan pipeline on a plan)
 4. stacks: pulumi + the models only    5. cli: anything; nothing imports cli
+The Pulumi SDKs: stacks/ and audit/preview/_program_runner.py (run in a subprocess by
+`--pulumi-program`) only; nothing else in audit/ or cli/ imports them.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ ALLOWED: dict[str, set[str]] = {
     "__init__": set(),
 }
 CLOUD_SDKS = {"boto3", "botocore", "google", "grpc"}
-THIRD_PARTY = {"pydantic", "pydantic_core", "yaml", "rich", "requests", "opa_client", "click", "pulumi",
-               "pulumi_aws", "pulumi_gcp"} | CLOUD_SDKS  # fmt: skip
+PULUMI_SDKS = {"pulumi", "pulumi_aws", "pulumi_gcp"}
+PULUMI_RUNNER = REPO / "audit" / "preview" / "_program_runner.py"
+LIBRARIES = {"pydantic", "pydantic_core", "yaml", "rich", "requests", "opa_client", "click"}
+THIRD_PARTY = LIBRARIES | CLOUD_SDKS | PULUMI_SDKS
 
 
 def _audit_part(module: Path) -> str:
@@ -73,6 +77,16 @@ def test_audit_modules_respect_the_layers(module: Path) -> None:
             assert top == "__future__" or top in sys.stdlib_module_names or top in THIRD_PARTY, target
             assert top != "click", f"{module.name}: only the CLI uses click"
             assert top not in CLOUD_SDKS or part == "collect", f"{module.name}: only audit.collect talks to clouds"
+            assert top not in PULUMI_SDKS or module == PULUMI_RUNNER, f"{module.name}: only the runner uses pulumi"
+
+
+def test_only_the_program_runner_imports_pulumi() -> None:
+    """The CLI and the library stay free of the Pulumi SDK; programs run in the runner's subprocess."""
+    assert PULUMI_RUNNER.is_file()
+    for root in ("audit", "cli"):
+        for module in (REPO / root).rglob("*.py"):
+            tops = {target.split(".")[0] for kind, target in _imports(module) if kind == "top"}
+            assert not tops & PULUMI_SDKS or module == PULUMI_RUNNER, f"{module} imports {tops & PULUMI_SDKS}"
 
 
 def test_nothing_imports_the_cli() -> None:
