@@ -8,7 +8,7 @@ POLICY_ROOTS := policies/infraaudit policies/testdata
 
 .PHONY: setup opa relink test lint test-python test-policies bench bench-aws bench-gcp demo docs clean
 
-setup: $(BIN)/python opa relink
+setup: $(BIN)/python opa relink pack-venv
 	@echo "setup done: run 'make test'"
 
 $(BIN)/python:
@@ -38,11 +38,11 @@ relink:
 	@out=$$($(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . \
 		--config-settings editable_mode=strict 2>&1) || { echo "$$out"; exit 1; }
 
-test: relink lint test-python test-policies
+test: relink lint test-python test-policies test-pack
 
 lint:
-	$(BIN)/ruff check audit cli tests bench scripts
-	$(BIN)/ruff format --check audit cli tests bench scripts
+	$(BIN)/ruff check audit cli tests bench scripts policies/pulumi-pack
+	$(BIN)/ruff format --check audit cli tests bench scripts policies/pulumi-pack
 	$(BIN)/mypy audit cli
 
 test-python:
@@ -52,6 +52,25 @@ test-policies:
 	$(OPA) fmt --list --fail $(POLICY_ROOTS)
 	$(OPA) check --strict -s policies/schemas/input.json policies/infraaudit
 	$(OPA) test $(POLICY_ROOTS)
+
+# The Pulumi CrossGuard pack (policies/pulumi-pack, docs/pulumi-pack.md) lives in its own venv:
+# pulumi-policy 1.21 pins protobuf 5.29, which would downgrade .venv's google-cloud libraries.
+# pip reads the pack's `-e ../..` relative to the current directory, so it installs from the
+# pack folder (as Pulumi does). The opa link lets the pack find OPA beside its python.
+PACK_VENV := .venv-pack
+.PHONY: pack-venv test-pack
+pack-venv: $(PACK_VENV)/bin/pytest
+$(PACK_VENV)/bin/pytest: policies/pulumi-pack/requirements.txt $(OPA)
+	rm -rf $(PACK_VENV)
+	$(PYTHON) -m venv $(PACK_VENV)
+	echo '*' > $(PACK_VENV)/.gitignore
+	$(PACK_VENV)/bin/python -m pip install --quiet --upgrade pip 'setuptools>=77' wheel
+	cd policies/pulumi-pack && ../../$(PACK_VENV)/bin/python -m pip install --quiet -r requirements.txt pytest pytest-timeout
+	ln -sf $(abspath $(OPA)) $(PACK_VENV)/bin/opa
+	@$(PACK_VENV)/bin/python -m pip list 2>/dev/null | grep -iE '^(pulumi|pulumi.policy|protobuf|google-cloud-compute) '
+
+test-pack: $(PACK_VENV)/bin/pytest $(OPA)
+	INFRAAUDIT_OPA=$(abspath $(OPA)) $(PACK_VENV)/bin/pytest -q policies/pulumi-pack/tests
 
 bench:
 	$(BIN)/python bench/engine.py --markdown
@@ -77,4 +96,4 @@ docs:
 	$(BIN)/infraaudit policies doc --output docs/policies.md
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .bench
+	rm -rf $(VENV) $(PACK_VENV) build dist *.egg-info .bench

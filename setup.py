@@ -9,7 +9,7 @@ files ship as package data without setuptools warnings.
 from setuptools import find_namespace_packages, setup
 
 ROOTS = {"audit": "audit", "cli": "cli", "stacks": "stacks", "policies": "policies"}
-NOT_SHIPPED = ["__pycache__", "*.__pycache__", "testdata", "testdata.*"]
+NOT_SHIPPED = ["__pycache__", "*.__pycache__", "testdata", "testdata.*", "pulumi-pack", "pulumi-pack.*"]
 DATA_FILES = ["*.rego", "*.json", "py.typed"]
 
 packages: list[str] = []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,6 +18,7 @@ from infraaudit.audit.models import Report
 from infraaudit.audit.preview import Plan, read_pulumi_preview, read_terraform_plan
 from infraaudit.audit.preview.pulumi_program import load_pulumi_program
 from infraaudit.audit.report import OutputFormat, render
+from infraaudit.audit.report.locate import Locate, plan_locator
 from infraaudit.audit.scan import EngineOptions
 
 from .common import (
@@ -102,14 +105,34 @@ def check(
     with progress_status("Evaluating policies") as progress:
         report = run_check(plans, settings, catalog, now=lambda: datetime.now(UTC), options=options, progress=progress)
     _summary(report, plans)
-    artifact = relative_uri(Path(plans[0].input_file))
     primary = OutputFormat(fmt)
     color = output is None and primary is OutputFormat.TABLE and sys.stdout.isatty()
+    rendering: dict[str, Any] = {"artifact_uri": relative_uri(Path(plans[0].input_file)), "fail_on": fail_on}
+    if sarif_path is not None or primary is OutputFormat.SARIF:
+        rendering["locate"] = _locator(plans)
     for extra_format, path in zip(_EXTRA_OUTPUTS, (sarif_path, markdown_path, json_path), strict=True):
         if path is not None:
-            write_output(render(report, extra_format, artifact_uri=artifact), path, what=extra_format.value)
-    write_output(render(report, primary, color=color, artifact_uri=artifact), output)
+            write_output(render(report, extra_format, **rendering), path, what=extra_format.value)
+    write_output(render(report, primary, color=color, **rendering), output)
     return int(ExitCode.FINDINGS) if fails_gate(report.findings, fail_on) else 0
+
+
+def _locator(plans: list[Plan]) -> Locate:
+    """SARIF locations: the program line that declares a resource (sourcePosition is relative to
+    the Pulumi project: a program's directory, or for a preview the directory of the preview
+    file, checked to exist), else the line of the input where its URN or address appears."""
+    documents = {
+        plan.input_file: Path(plan.input_file).read_text(encoding="utf-8")
+        for plan in plans
+        if plan.kind != "pulumi-program"
+    }
+    roots = {
+        plan.input_file: plan.input_file if plan.kind == "pulumi-program" else str(Path(plan.input_file).parent)
+        for plan in plans
+    }
+    return plan_locator(
+        documents, relative=lambda path: relative_uri(Path(path)), source_roots=roots, exists=os.path.exists
+    )
 
 
 def _summary(report: Report, plans: list[Plan]) -> None:

@@ -57,6 +57,8 @@ def _monthly(resources: list[Resource], catalog: Catalog) -> tuple[float | None,
         return 0.0, None
     total = 0.0
     for resource in resources:
+        if "count" in resource.unknown:
+            return None, "instance count unknown until apply"
         if resource.count == 0:
             continue  # a template: its users are priced, not the template
         if "market" in resource.unknown:

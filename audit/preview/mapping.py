@@ -44,6 +44,7 @@ PROVIDER_KEY = "__provider"  # region/zone/project the readers resolve from the 
 UNKNOWN_TYPE = "unknown"  # placeholder instance type (the path goes into `unknown`)
 UNKNOWN_PART = "unknown"  # placeholder account/region in a uid
 _ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")  # GCP zone us-central1-a
+_REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")  # GCP region us-central1 (a regional node pool's location)
 _AWS_ZONE = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)[a-z]$")  # AWS zone us-east-1a
 CLASSIFICATION_TAG = "data-classification"  # Settings.classification_tag's default
 _REGIONAL_POOL_ZONES = 3  # a regional GKE node pool without node_locations spans 3 zones
@@ -101,7 +102,7 @@ class Draft:
     market: Any = Market.ON_DEMAND
     accelerators: Any = field(default_factory=list)
     tags: Any = field(default_factory=dict)
-    count: int = 1
+    count: Any = 1  # UNKNOWN when the group's or pool's size is not known yet
     public_ip: Any = None
     imdsv2_required: Any = None
     boot_disk_encrypted: Any = None
@@ -124,12 +125,15 @@ class _Context:
 
 
 def _aws_location(props: Props, draft: Draft) -> None:
+    """The zone's region, else the resource's own `region` (hashicorp/aws 6, pulumi-aws 7), else
+    the provider's."""
     provider = props.value(PROVIDER_KEY, PROVIDER_KEY) or {}
     zone = props.value("availabilityZone")
+    region = props.value("region")
     if isinstance(zone, str) and (match := _AWS_ZONE.match(zone)):
         draft.zone, draft.region = zone, match[1]
     else:
-        draft.region = provider.get("region")
+        draft.region = provider.get("region") if region is None else region
     draft.account = provider.get("account")
 
 
@@ -158,9 +162,11 @@ def _imdsv2(options: Props | Any) -> Any:
     if options is UNKNOWN:
         return UNKNOWN
     tokens = options.value("httpTokens")
-    if tokens is UNKNOWN:
-        return UNKNOWN
-    return tokens == "required"  # absent: AWS defaults to optional unless the AMI says otherwise
+    if tokens is UNKNOWN or tokens is None:
+        # Absent: the AMI (ImdsSupport v2.0) or the account's IMDS defaults decide, so it is not
+        # known from the IaC (Terraform plans show it as unknown for the same reason).
+        return None if tokens is None else UNKNOWN
+    return tokens == "required"
 
 
 def _flag(value: Any) -> Any:
@@ -221,7 +227,9 @@ def _all_ebs_encrypted(mappings: list[Props] | Any) -> Any:
     flags = []
     for mapping in mappings:
         ebs = mapping.block("ebs")
-        flags.append(UNKNOWN if ebs is UNKNOWN else ebs.value("encrypted"))
+        flag = UNKNOWN if ebs is UNKNOWN else ebs.value("encrypted")
+        # A launch template's `encrypted` is a string ("true"/"false"); Terraform plans "" when unset.
+        flags.append(None if flag == "" else flag)
     if not flags or any(flag is None for flag in flags):
         return None  # the AMI's or the account's default
     if any(flag is UNKNOWN for flag in flags):
@@ -243,7 +251,7 @@ def aws_autoscaling_group(props: Props, ctx: _Context) -> list[Draft]:
     policy = props.block("mixedInstancesPolicy")
     template_spec: Any = props.block("launchTemplate")
     instance_type: Any = None
-    spot_share: Any = 0.0
+    spot_share: Any = None  # None: no mixed instances policy, the template's market decides
     base: Any = 0
     if policy is UNKNOWN:
         instance_type = spot_share = UNKNOWN
@@ -267,18 +275,20 @@ def aws_autoscaling_group(props: Props, ctx: _Context) -> list[Draft]:
     template = _referenced_template(template_spec, ctx)
     if instance_type is None:
         instance_type = UNKNOWN if template is None else template.value("instanceType")
+    if spot_share is None:  # the template's market options (a template outside the plan: unknown)
+        market = UNKNOWN if template is None else _aws_market(template.block("instanceMarketOptions"))
+        spot_share = UNKNOWN if market is UNKNOWN else 1.0 if market is Market.SPOT else 0.0
     tags = _asg_tags(props)
     drafts = []
     for market, share in _split(size, base, spot_share):
         draft = Draft(Provider.AWS, instance_type=instance_type, tags=tags, market=market, count=share)
-        draft.region = (props.value(PROVIDER_KEY, PROVIDER_KEY) or {}).get("region")
-        draft.account = (props.value(PROVIDER_KEY, PROVIDER_KEY) or {}).get("account")
+        _aws_location(props, draft)
         if template is not None:
             draft.imdsv2_required = _imdsv2(template.block("metadataOptions"))
             draft.boot_disk_encrypted = _all_ebs_encrypted(template.blocks("blockDeviceMappings"))
         else:
             draft.imdsv2_required = draft.boot_disk_encrypted = UNKNOWN
-        draft.suffix = f"#{market.value}" if size is not UNKNOWN and 0 < share < size else ""
+        draft.suffix = f"#{market.value}" if market is not UNKNOWN and size is not UNKNOWN and 0 < share < size else ""
         drafts.append(draft)
     return drafts
 
@@ -298,11 +308,16 @@ def _number(value: Any, default: float) -> Any:
     return default if value is None else float(value)
 
 
-def _split(size: Any, base: Any, spot_share: Any) -> list[tuple[Market, int]]:
+def _split(size: Any, base: Any, spot_share: Any) -> list[tuple[Any, Any]]:
     """(market, instances) parts of a group: on-demand base, then the spot share of the rest.
-    An unknown size or share keeps one on-demand part whose market is unknown to the rules."""
-    if size is UNKNOWN or spot_share is UNKNOWN or base is UNKNOWN:
-        return [(Market.ON_DEMAND, 0 if size is UNKNOWN else size)]
+    An unknown share keeps one part whose market is unknown; an unknown size one part whose
+    count is unknown (its market known only when every instance has the same one)."""
+    if spot_share is UNKNOWN or base is UNKNOWN:
+        return [(UNKNOWN, size)]
+    if size is UNKNOWN:
+        if spot_share == 0:
+            return [(Market.ON_DEMAND, UNKNOWN)]
+        return [(Market.SPOT if spot_share == 1 and int(base) == 0 else UNKNOWN, UNKNOWN)]
     above = max(0, size - int(base))
     spot = round(above * spot_share)
     parts = [(Market.ON_DEMAND, size - spot), (Market.SPOT, spot)]
@@ -346,6 +361,8 @@ def _gcp_location(props: Props, draft: Draft, *, zone_key: str = "zone") -> None
         draft.zone = draft.region = UNKNOWN
     elif isinstance(zone, str) and (match := _ZONE.match(zone.rsplit("/", 1)[-1])):
         draft.zone, draft.region = zone.rsplit("/", 1)[-1], match[1]
+    elif isinstance(zone, str) and _REGION.match(zone.rsplit("/", 1)[-1]):  # a regional location
+        draft.region = zone.rsplit("/", 1)[-1]
     else:
         region = props.value("region")
         draft.region = provider.get("region") if region is None else region
@@ -469,7 +486,8 @@ def gcp_node_pool(props: Props, ctx: _Context) -> list[Draft]:
     draft.market = (
         UNKNOWN if UNKNOWN in (spot, preemptible) else Market.SPOT if spot or preemptible else Market.ON_DEMAND
     )
-    draft.tags = _gcp_labels(node, "labels", "resourceLabels")
+    # resource_labels are the VMs' GCP labels; `labels` are Kubernetes node labels, not GCP labels.
+    draft.tags = _gcp_labels(node, "resourceLabels")
     draft.boot_disk_encrypted = True
     draft.boot_disk_customer_key = _flag(node.value("bootDiskKmsKey")) if node.value("bootDiskKmsKey") else False
     draft.shielded_vm = _shielded(node.block("shieldedInstanceConfig"))
@@ -477,13 +495,13 @@ def gcp_node_pool(props: Props, ctx: _Context) -> list[Draft]:
     return [draft]
 
 
-def _pool_size(props: Props, draft: Draft) -> int:
+def _pool_size(props: Props, draft: Draft) -> Any:
     """Nodes per zone (node_count, else initial_node_count, else the autoscaler's minimum) × zones."""
     autoscaling = props.block("autoscaling")
     minimum = None if autoscaling is UNKNOWN else autoscaling.value("minNodeCount")
     per_zone = _first_known(props.value("nodeCount"), props.value("initialNodeCount"), minimum)
     if per_zone is UNKNOWN:
-        return 0
+        return UNKNOWN
     locations = props.value("nodeLocations")
     if isinstance(locations, list) and locations and UNKNOWN not in locations:
         zones = len(locations)
@@ -611,7 +629,7 @@ def _resource(draft: Draft, planned: PlannedResource, plan: Plan, classification
         tags=tags,
         security=security,
         source=Source.PREVIEW,
-        count=draft.count,
+        count=known("count", draft.count, 0),
         origin=IacOrigin(
             input_file=plan.input_file,
             address=planned.address,

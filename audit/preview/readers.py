@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from ..errors import InputError
 from ..models import ChangeOp
@@ -32,8 +33,11 @@ _PULUMI_OPS = {
     "import": ChangeOp.SAME,  # adopts what exists: no cost change
     "import-replacement": ChangeOp.REPLACE,
 }
-_PULUMI_SKIPPED = {"read", "refresh", "discard", "discard-replaced", "remove-pending-replace"}
-_SOURCE_POSITION = re.compile(r"^project:///(?P<file>[^#]+)#(?P<line>\d+)")
+# Reads (and their replacements) look at resources managed elsewhere; the rest touch only state.
+_PULUMI_SKIPPED = {"read", "read-replacement", "refresh", "discard", "discard-replaced", "remove-pending-replace"}
+_SOURCE_POSITION = re.compile(r"^project:///(?P<file>[^#]+)#(?P<line>\d+)")  # URL-escaped path, "#line,col"
+# The engine's default providers are named "default" or "default_<version>" (dots as underscores).
+_DEFAULT_PROVIDER = re.compile(r"::default(_[0-9A-Za-z_\-]+)?$")
 MAX_INPUT_BYTES = 512 * 1024 * 1024
 
 
@@ -113,11 +117,11 @@ def _pulumi_providers(steps: list[Any]) -> dict[str, dict[str, Any]]:
         if not isinstance(state, Mapping) or not str(state.get("type", "")).startswith("pulumi:providers:"):
             continue
         inputs = _unknowns(state.get("inputs") or {})
-        found[str(state.get("urn") or step.get("urn"))] = _provider_settings(str(state["type"]), inputs)
+        found[str(state.get("urn") or step.get("urn"))] = provider_settings(str(state["type"]), inputs)
     return found
 
 
-def _provider_settings(type_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+def provider_settings(type_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for key in ("region", "project", "zone"):
         if inputs.get(key) is not None:
@@ -134,11 +138,11 @@ def _provider_settings(type_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def _config_provider(config: Mapping[str, Any], type_: str) -> dict[str, Any]:
+def config_provider(config: Mapping[str, Any], type_: str) -> dict[str, Any]:
     """The default provider's settings from stack config (aws:region, gcp:project, ...)."""
     package = type_.split(":", 1)[0]
     inputs = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith(f"{package}:")}
-    return _provider_settings(f"pulumi:providers:{package}", inputs)
+    return provider_settings(f"pulumi:providers:{package}", inputs)
 
 
 def _pulumi_step(
@@ -160,7 +164,7 @@ def _pulumi_step(
         return None
     urn = str(step.get("urn") or state.get("urn") or "")
     provider_ref = str(state.get("provider") or step.get("provider") or "").rsplit("::", 1)[0]
-    provider = providers.get(provider_ref) or _config_provider(config, type_)
+    provider = _step_provider(provider_ref, providers, config, type_)
     change = _PULUMI_OPS[op]
     before = _with_provider(old.get("inputs"), provider) if isinstance(old, Mapping) else None
     after = _with_provider(new.get("inputs"), provider) if isinstance(new, Mapping) else None
@@ -168,6 +172,8 @@ def _pulumi_step(
         after = None
     if op == "create-replacement" or change is ChangeOp.CREATE:
         before = None
+    if op == "import":
+        before = after  # adopts what already runs: the same resource on both sides
     source_file, source_line = _source_position(state.get("sourcePosition"))
     return PlannedResource(
         address=urn,
@@ -180,6 +186,20 @@ def _pulumi_step(
         source_file=source_file,
         source_line=source_line,
     )
+
+
+def _step_provider(
+    ref: str, providers: Mapping[str, dict[str, Any]], config: Mapping[str, Any], type_: str
+) -> dict[str, Any]:
+    """The settings of the provider a step names. Unchanged providers have no step of their own
+    unless the preview ran with --show-sames: a default provider then takes the stack config
+    (aws:region, gcp:project, ...) as the engine does; an explicit one's location is unknown
+    (it never reads the stack config, and guessing it would put the resource in the wrong place)."""
+    if ref in providers:
+        return providers[ref]
+    if not ref or _DEFAULT_PROVIDER.search(ref):
+        return config_provider(config, type_)
+    return {"region": UNKNOWN, "project": UNKNOWN, "zone": UNKNOWN}
 
 
 def _merge_replacement(first: PlannedResource, second: PlannedResource) -> PlannedResource:
@@ -216,7 +236,7 @@ def _unknowns(value: Any) -> Any:
 
 def _source_position(raw: Any) -> tuple[str | None, int | None]:
     match = _SOURCE_POSITION.match(raw) if isinstance(raw, str) else None
-    return (match["file"], int(match["line"])) if match else (None, None)
+    return (unquote(match["file"]), int(match["line"])) if match else (None, None)
 
 
 def _stack_of(resources: Mapping[str, PlannedResource]) -> str | None:
@@ -237,20 +257,28 @@ _TF_ACTIONS: dict[tuple[str, ...], ChangeOp] = {
     ("read",): ChangeOp.SAME,
     ("delete", "create"): ChangeOp.REPLACE,
     ("create", "delete"): ChangeOp.REPLACE,
+    # Terraform >= 1.7 `removed` blocks with destroy = false: the old object keeps running,
+    # outside this configuration, so the plan changes nothing about it; a replacement that
+    # forgets the old object creates the new one.
+    ("create", "forget"): ChangeOp.CREATE,
 }
+_TF_SKIPPED = {("forget",)}
 
 
 def read_terraform_plan(path: Path) -> Plan:
     document = read_json(path, "the output of `terraform show -json PLANFILE`")
-    if not isinstance(document, Mapping) or "resource_changes" not in document:
+    # resource_changes is omitted when empty; planned_values is always there (a state has `values`).
+    if not isinstance(document, Mapping) or not {"resource_changes", "planned_values"} & document.keys():
         raise InputError(f"{path}: not a `terraform show -json` plan (no `resource_changes`)")
-    changes = document.get("resource_changes") or []
+    changes = document.get("resource_changes")
+    changes = [] if changes is None else changes
     if not isinstance(changes, list):
         raise InputError(f"{path}: `resource_changes` is not a list")
     providers = _terraform_providers(document.get("configuration"))
+    keys = _provider_keys(document.get("configuration"))
     resources = []
     for index, entry in enumerate(changes):
-        planned = _terraform_change(entry, index, path, providers)
+        planned = _terraform_change(entry, index, path, providers, keys)
         if planned is not None:
             resources.append(planned)
     return Plan(input_file=str(path), kind="terraform-plan", resources=resources)
@@ -283,12 +311,36 @@ def _terraform_providers(configuration: Any) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _provider_keys(configuration: Any) -> dict[str, str]:
+    """Configuration address (module path without instance keys + type.name) → the provider_config
+    key it uses ("aws.eu", "module.gpu:aws"): resource_changes name only the provider's source
+    address, the same for every alias."""
+    root = configuration.get("root_module") if isinstance(configuration, Mapping) else None
+    return dict(_module_provider_keys(root, ""))
+
+
+def _module_provider_keys(module: Any, prefix: str) -> Iterator[tuple[str, str]]:
+    if not isinstance(module, Mapping):
+        return
+    for resource in module.get("resources") or ():
+        if isinstance(resource, Mapping) and isinstance(resource.get("provider_config_key"), str):
+            yield f"{prefix}{resource.get('address')}", resource["provider_config_key"]
+    calls = module.get("module_calls")
+    for name, call in calls.items() if isinstance(calls, Mapping) else ():
+        if isinstance(call, Mapping):
+            yield from _module_provider_keys(call.get("module"), f"{prefix}module.{name}.")
+
+
 def _constant(expression: Any) -> Any:
     return expression.get("constant_value") if isinstance(expression, Mapping) else None
 
 
 def _terraform_change(
-    entry: Any, index: int, path: Path, providers: Mapping[str, dict[str, Any]]
+    entry: Any,
+    index: int,
+    path: Path,
+    providers: Mapping[str, dict[str, Any]],
+    keys: Mapping[str, str],
 ) -> PlannedResource | None:
     where = f"{path}: resource_changes[{index}]"
     if not isinstance(entry, Mapping) or not isinstance(entry.get("change"), Mapping):
@@ -297,10 +349,15 @@ def _terraform_change(
         return None
     change = entry["change"]
     actions = tuple(change.get("actions") or ())
+    if actions in _TF_SKIPPED:
+        return None
     if actions not in _TF_ACTIONS:
         raise InputError(f"{where} ({entry.get('address')}) has unknown actions {list(actions)}")
     op = _TF_ACTIONS[actions]
-    provider = providers.get(_provider_key(entry), {})
+    key = _provider_key(entry, keys)
+    if key not in providers:  # a module's key for a provider configured above it: the inherited one
+        key = key.rsplit(":", 1)[-1]
+    provider = providers.get(key, {})
     before = change.get("before")
     after = change.get("after")
     if after is not None:
@@ -323,8 +380,13 @@ def _terraform_change(
     )
 
 
-def _provider_key(entry: Mapping[str, Any]) -> str:
-    """registry.terraform.io/hashicorp/aws → "aws" (the provider_config key of the root module)."""
+def _provider_key(entry: Mapping[str, Any], keys: Mapping[str, str]) -> str:
+    """The provider_config key of the resource's configuration (an alias, a module's own provider),
+    else the provider's type: registry.terraform.io/hashicorp/aws → "aws" (the root default)."""
+    module = re.sub(r"\[[^\]]*\]", "", str(entry.get("module_address") or ""))
+    key = keys.get(f"{module}.{entry.get('type')}.{entry.get('name')}".lstrip("."))
+    if key is not None:
+        return key
     name = str(entry.get("provider_name") or "")
     return name.rsplit("/", 1)[-1]
 
@@ -346,4 +408,4 @@ def _terraform_unknowns(after: Any, unknown: Any) -> Any:
     return after
 
 
-__all__ = ["PULUMI_UNKNOWN", "read_pulumi_preview", "read_terraform_plan"]
+__all__ = ["PULUMI_UNKNOWN", "config_provider", "provider_settings", "read_pulumi_preview", "read_terraform_plan"]

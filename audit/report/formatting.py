@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ..models import CoverageGap, Finding, Report, Severity, Suppression
+from ..models import CoverageGap, Finding, IacOrigin, Report, Severity, Suppression
 from ..summary import order_findings
 
 #: Most severe first; the order every renderer groups findings in.
@@ -103,3 +103,57 @@ def savings_total(report: Report) -> float:
     renderers show ``report.totals`` rather than re-adding the findings.
     """
     return report.totals.estimated_monthly_savings_usd
+
+
+# ------------------------------------------------------------------------- check (planned changes)
+
+
+def is_check_report(report: Report) -> bool:
+    """A report of ``infraaudit check`` (planned infrastructure) rather than ``scan``."""
+    return report.cost_change is not None or bool(report.origins)
+
+
+def gate_verdict(findings: Iterable[Finding], fail_on: str | None) -> str:
+    """``fail``, ``pass`` or ``none`` (no gate): the CLI's ``--fail-on`` rule, unwaived findings only."""
+    if fail_on is None or fail_on == "none":
+        return "none"
+    threshold = Severity(fail_on).rank
+    return "fail" if any(not f.suppressed and f.severity.rank >= threshold for f in findings) else "pass"
+
+
+def _urn_parts(address: str) -> tuple[str, str] | None:
+    """``urn:pulumi:stack::project::parent$type::name`` → (type, name); None for other addresses."""
+    if not address.startswith("urn:pulumi:"):
+        return None
+    parts = address.split("::", 3)
+    if len(parts) < 4 or not parts[3]:
+        return None
+    return parts[2].rsplit("$", 1)[-1], parts[3]
+
+
+def iac_name(address: str) -> str:
+    """The resource's own name: a URN's last part, a Terraform address as written."""
+    urn = _urn_parts(address)
+    return urn[1] if urn else address
+
+
+def short_address(address: str, limit: int = 60) -> str:
+    """An IaC address short enough for a table cell.
+
+    A Pulumi URN keeps its type and name (``aws:ec2/instance:Instance::trainer``: the stack,
+    project and parents are the same for the whole comment); anything longer than ``limit``
+    keeps its start and end around an ellipsis, since indexes and names sit at the end.
+    """
+    urn = _urn_parts(address)
+    text = f"{urn[0]}::{urn[1]}" if urn else address
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return text[:head] + "…" + text[-(limit - head - 1) :]
+
+
+def source_phrase(origin: IacOrigin) -> str | None:
+    """``infra/__main__.py:42`` when the declaring source line is known."""
+    if not origin.source_file:
+        return None
+    return f"{origin.source_file}:{origin.source_line}" if origin.source_line else origin.source_file

@@ -9,9 +9,6 @@ CLOUD_MODULES = ("boto3", "botocore", "google.cloud.compute_v1", "google.cloud.m
 
 
 def test_the_cli_imports_no_cloud_sdk() -> None:
-    probe = (
-        "import sys; import infraaudit.cli.main; "
-        f"print(','.join(m for m in {CLOUD_MODULES!r} if m in sys.modules))"
-    )
+    probe = f"import sys; import infraaudit.cli.main; print(','.join(m for m in {CLOUD_MODULES!r} if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == ""

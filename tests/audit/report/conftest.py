@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,12 @@ from jsonschema.validators import validator_for
 
 from infraaudit.audit.models import (
     Category,
+    ChangeOp,
+    CostChange,
+    CostLine,
     CoverageGap,
     Finding,
+    IacOrigin,
     InventorySummary,
     PolicyMeta,
     PolicySource,
@@ -193,7 +198,13 @@ def check_github_constraints(log: dict[str, Any]) -> None:
     rules = driver["rules"]
     ids = [r["id"] for r in rules]
     assert len(ids) == len(set(ids)), "rule ids are unique"
+    assert len(rules) <= 25_000
     for rule in rules:
+        # Limits from docs.github.com "SARIF support for code scanning".
+        assert len(rule["name"]) <= 255
+        assert len(rule["shortDescription"]["text"]) <= 1024
+        assert len(rule["fullDescription"]["text"]) <= 1024
+        assert len(rule["properties"]["tags"]) <= 20
         sev = rule["properties"]["security-severity"]
         assert isinstance(sev, str) and 0.0 <= float(sev) <= 10.0
         assert rule["defaultConfiguration"]["level"] in LEVELS
@@ -203,18 +214,213 @@ def check_github_constraints(log: dict[str, Any]) -> None:
         assert rule["properties"]["tags"][-1] == "infraaudit"
         assert rule["properties"]["precision"] == "high"
         assert rule["name"].isalnum()
+    assert len(run["results"]) <= 25_000
     for result in run["results"]:
         assert result["ruleId"] in ids
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         assert result["level"] in LEVELS
         assert result["message"]["text"].strip()
+        assert 1 <= len(result["locations"]) <= 10
         loc = result["locations"][0]
-        assert loc["physicalLocation"]["artifactLocation"]["uri"]
+        uri = loc["physicalLocation"]["artifactLocation"]["uri"]
+        # Relative to the repository root, or an absolute file:// URI upload-sarif relativises.
+        assert uri and not uri.startswith(("/", "./")) and " " not in uri and "\\" not in uri
+        assert "://" not in uri or uri.startswith("file:///")
         assert loc["physicalLocation"]["region"]["startLine"] >= 1
         assert len(result["partialFingerprints"]["infraauditFindingHash/v1"]) == 64
+        # The only fingerprint code scanning reads.
+        assert re.fullmatch(r"[0-9a-f]{16}:1", result["partialFingerprints"]["primaryLocationLineHash"])
+    if "automationDetails" in run:
+        assert run["automationDetails"]["id"].endswith("/")
     assert isinstance(run["invocations"][0]["executionSuccessful"], bool)
 
 
 @pytest.fixture(scope="session")
 def github_sarif_check() -> Any:
     return check_github_constraints
+
+
+# --------------------------------------------------------------------------- check (planned changes)
+
+TRAINER = "aws:123456789012:us-east-1:ec2/instance/trainer"
+INFERENCE = "aws:123456789012:us-east-1:aws_instance/inference-0"
+NOTEBOOK = "gcp:ml-prod:europe-west4:compute/instance/notebook"
+TRAINER_URN = "urn:pulumi:dev::ml::aws:ec2/instance:Instance::trainer"
+
+CHECK_POLICIES = [
+    policy("IA-SEC-001", "Public IP on GPU instance", Severity.CRITICAL, Category.SECURITY),
+    policy("IA-RES-001", "Data outside its residency region", Severity.HIGH, Category.COMPLIANCE),
+    policy("IA-GPU-004", "On-demand GPU for interruptible work", Severity.MEDIUM, Category.COST),
+    policy("IA-GOV-001", "Required tags missing", Severity.LOW, Category.GOVERNANCE),
+]
+
+CHECK_ORIGINS = {
+    TRAINER: IacOrigin(
+        input_file="infra/preview.json",
+        address=TRAINER_URN,
+        type="aws:ec2/instance:Instance",
+        op=ChangeOp.CREATE,
+        source_file="infra/__main__.py",
+        source_line=42,
+    ),
+    INFERENCE: IacOrigin(
+        input_file="plans/serving.json",
+        address="module.serving.aws_instance.inference[0]",
+        type="aws_instance",
+        op=ChangeOp.UPDATE,
+    ),
+    NOTEBOOK: IacOrigin(
+        input_file="plans/serving.json",
+        address="google_compute_instance.notebook",
+        type="google_compute_instance",
+        op=ChangeOp.REPLACE,
+    ),
+}
+
+COST_LINES = [
+    CostLine(
+        address="aws_instance.steady",
+        type="aws_instance",
+        op=ChangeOp.SAME,
+        instance_type_before="g5.xlarge",
+        instance_type_after="g5.xlarge",
+        instances_before=1,
+        instances_after=1,
+        monthly_before_usd=734.38,
+        monthly_after_usd=734.38,
+    ),
+    CostLine(
+        address="module.serving.aws_instance.inference[0]",
+        type="aws_instance",
+        op=ChangeOp.UPDATE,
+        instance_type_before="g5.xlarge",
+        instance_type_after="g5.2xlarge",
+        instances_before=4,
+        instances_after=4,
+        monthly_before_usd=2_937.52,
+        monthly_after_usd=3_539.04,
+    ),
+    CostLine(
+        address=TRAINER_URN,
+        type="aws:ec2/instance:Instance",
+        op=ChangeOp.CREATE,
+        instance_type_after="p5.48xlarge",
+        instances_before=0,
+        instances_after=2,
+        monthly_before_usd=0.0,
+        monthly_after_usd=143_547.20,
+    ),
+    CostLine(
+        address="google_compute_instance.notebook",
+        type="google_compute_instance",
+        op=ChangeOp.REPLACE,
+        instance_type_before="a2-highgpu-1g",
+        instance_type_after="g2-standard-4",
+        instances_before=1,
+        instances_after=1,
+        monthly_before_usd=2_681.39,
+        monthly_after_usd=518.57,
+    ),
+    CostLine(
+        address="aws_instance.batch",
+        type="aws_instance",
+        op=ChangeOp.DELETE,
+        instance_type_before="p3.2xlarge",
+        instances_before=3,
+        instances_after=0,
+        monthly_before_usd=6_701.40,
+        monthly_after_usd=0.0,
+    ),
+    CostLine(
+        address="aws_instance.pending",
+        type="aws_instance",
+        op=ChangeOp.CREATE,
+        instances_before=0,
+        instances_after=1,
+        monthly_before_usd=0.0,
+        monthly_after_usd=None,
+        note="after: instance type unknown until apply",
+    ),
+]
+
+CHECK_FINDINGS = [
+    finding(
+        "IA-SEC-001",
+        Severity.CRITICAL,
+        TRAINER,
+        title="Public IP on GPU instance",
+        category=Category.SECURITY,
+        message="trainer gets a public IP",
+        evidence={"public_ip": True},
+        recommendation="Remove associate_public_ip_address.",
+        remediation="Use a private subnet and a bastion.",
+    ),
+    finding(
+        "IA-RES-001",
+        Severity.HIGH,
+        NOTEBOOK,
+        title="Data outside its residency region",
+        category=Category.COMPLIANCE,
+        message="restricted data planned in europe-west4, allowed: europe-west3",
+        evidence={"region": "europe-west4", "allowed": ["europe-west3"]},
+        recommendation="Move it to europe-west3.",
+        remediation="",
+    ),
+    finding(
+        "IA-GPU-004",
+        Severity.MEDIUM,
+        INFERENCE,
+        1_769.42,
+        title="On-demand GPU for interruptible work",
+        message="4 × g5.2xlarge on demand for a batch workload",
+        evidence={},
+        recommendation="Use spot.",
+        remediation="",
+    ),
+    finding(
+        "IA-GOV-001",
+        Severity.LOW,
+        NOTEBOOK,
+        title="Required tags missing",
+        category=Category.GOVERNANCE,
+        message="missing tag team",
+        evidence={"missing": ["team"]},
+        recommendation="Add the tag.",
+        remediation="",
+        suppression=Suppression(reason="owned by the platform team", resource_pattern="gcp:*"),
+    ),
+]
+
+
+def make_check_report(
+    findings: list[Finding] | None = None,
+    lines: list[CostLine] | None = None,
+    origins: dict[str, IacOrigin] | None = None,
+    **kw: Any,
+) -> Report:
+    lines = COST_LINES if lines is None else lines
+    priced = [x for x in lines if x.monthly_before_usd is not None and x.monthly_after_usd is not None]
+    change = CostChange(
+        lines=lines,
+        monthly_before_usd=round(sum(x.monthly_before_usd or 0.0 for x in priced), 2),
+        monthly_after_usd=round(sum(x.monthly_after_usd or 0.0 for x in priced), 2),
+        unpriced=len(lines) - len(priced),
+    )
+    defaults: dict[str, Any] = {
+        "policies": CHECK_POLICIES,
+        "cost_change": change,
+        "origins": CHECK_ORIGINS if origins is None else origins,
+        "inventory": InventorySummary(resources=3, gpus=11, by_provider={"aws": 2, "gcp": 1}),
+    }
+    defaults.update(kw)
+    return make_report(CHECK_FINDINGS if findings is None else findings, [], **defaults)
+
+
+@pytest.fixture
+def check_report() -> Report:
+    return make_check_report()
+
+
+@pytest.fixture(scope="session")
+def check_report_factory() -> Any:
+    return make_check_report

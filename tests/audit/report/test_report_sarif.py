@@ -88,7 +88,7 @@ def test_result_shape(full_report: Report) -> None:
         }
     ]
     expected = hashlib.sha256(f"IA-SEC-001\x00{uid}".encode()).hexdigest()
-    assert result["partialFingerprints"] == {FINGERPRINT_KEY: expected}
+    assert result["partialFingerprints"] == {FINGERPRINT_KEY: expected, "primaryLocationLineHash": expected[:16] + ":1"}
     assert result["properties"]["evidence"] == {"gpu_avg_percent": 1.5, "window_days": 14}
     assert result["properties"]["category"] == "security"
     assert result["properties"]["estimated_monthly_savings_usd"] == 0.0
