@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from ..models import ChangeOp, CostChange, CostLine, Finding, IacOrigin, Report, Severity
+from ..models import ChangeOp, CostChange, CostLine, Finding, IacOrigin, Report
 from .formatting import (
     SEVERITY_ORDER,
     active_findings,
@@ -42,6 +42,7 @@ from .formatting import (
     source_phrase,
     suppressed_findings,
 )
+from .markdown import SEVERITY_ICON as _ICON
 from .markdown import code, escape_cell, escape_text, md_money
 
 #: First line of every check comment; the Action looks for it to update its own comment.
@@ -53,13 +54,6 @@ DEFAULT_MAX_CHARS = 65_000
 #: Changed resources shown in the cost table; the rest are counted (and listed in the details).
 COST_ROWS = 25
 
-_ICON = {
-    Severity.CRITICAL: "🔴",
-    Severity.HIGH: "🟠",
-    Severity.MEDIUM: "🟡",
-    Severity.LOW: "🔵",
-    Severity.INFO: "⚪",
-}
 _VERDICT = {
     "fail": "❌ **failed**",
     "pass": "✅ **passed**",

@@ -30,7 +30,7 @@ DEFAULT_MAX_CHARS = 60_000
 # Table headers, "not shown" notes and the <details> wrapper, reserved before rows are counted.
 _TABLE_OVERHEAD = 1_500
 
-_ICON = {
+SEVERITY_ICON = _ICON = {
     Severity.CRITICAL: "🔴",
     Severity.HIGH: "🟠",
     Severity.MEDIUM: "🟡",
