@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import gcp_accelerator_model
+from ..errors import InputError
 from ..models import (
     Accelerator,
     ChangeOp,
@@ -581,8 +582,16 @@ def planned_resources(
     if mapper is None or props is None:
         return []
     ctx = _Context(planned, plan, templates or {})
-    drafts = mapper(Props(props, planned.style), ctx)
-    return [_resource(draft, planned, plan, classification_tag) for draft in drafts]
+    try:
+        drafts = mapper(Props(props, planned.style), ctx)
+        return [_resource(draft, planned, plan, classification_tag) for draft in drafts]
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # A property of an unexpected shape (a list where an object belongs, a map as a count):
+        # the input is not what the tool writes; fail closed on one line, never a traceback.
+        raise InputError(
+            f"{plan.input_file}: {planned.address}: a property has an unexpected shape ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:200]})"
+        ) from None
 
 
 def _resource(draft: Draft, planned: PlannedResource, plan: Plan, classification_tag: str) -> Resource:

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from ..errors import InputError
 from ..models import ChangeOp
 from .mapping import PROVIDER_KEY, supported
 from .plan import UNKNOWN, Plan, PlannedResource
+
+T = TypeVar("T")
 
 PULUMI_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's UnknownStringValue
 PULUMI_SECRET = "[secret]"  # how preview JSON prints secret values
@@ -57,6 +59,16 @@ def read_json(path: Path, what: str) -> Any:
         raise InputError(f"{path}: not JSON ({exc}); expected {what}") from None
 
 
+def _shaped(path: Path, where: str, parse: Callable[..., T], *args: Any) -> T:
+    """`parse(*args)`, with a part of the document in an unexpected shape (a list where an object
+    belongs, ...) reported as one InputError line instead of a traceback."""
+    try:
+        return parse(*args)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"{path}: {where} has an unexpected shape ({type(exc).__name__}: {detail})") from None
+
+
 # ------------------------------------------------------------------------------------------ Pulumi
 
 
@@ -65,10 +77,10 @@ def read_pulumi_preview(path: Path) -> Plan:
     if not isinstance(document, Mapping) or not isinstance(document.get("steps"), list):
         raise InputError(f"{path}: not a `pulumi preview --json` document (no `steps` list)")
     config = _pulumi_config(document.get("config"))
-    providers = _pulumi_providers(document["steps"])
+    providers = _shaped(path, "provider steps", _pulumi_providers, document["steps"])
     merged: dict[str, PlannedResource] = {}
     for index, step in enumerate(document["steps"]):
-        planned = _pulumi_step(step, index, path, config, providers)
+        planned = _shaped(path, f"steps[{index}]", _pulumi_step, step, index, path, config, providers)
         if planned is None:
             continue
         known = merged.get(planned.address)
@@ -274,11 +286,11 @@ def read_terraform_plan(path: Path) -> Plan:
     changes = [] if changes is None else changes
     if not isinstance(changes, list):
         raise InputError(f"{path}: `resource_changes` is not a list")
-    providers = _terraform_providers(document.get("configuration"))
-    keys = _provider_keys(document.get("configuration"))
+    providers = _shaped(path, "configuration", _terraform_providers, document.get("configuration"))
+    keys = _shaped(path, "configuration", _provider_keys, document.get("configuration"))
     resources = []
     for index, entry in enumerate(changes):
-        planned = _terraform_change(entry, index, path, providers, keys)
+        planned = _shaped(path, f"resource_changes[{index}]", _terraform_change, entry, index, path, providers, keys)
         if planned is not None:
             resources.append(planned)
     return Plan(input_file=str(path), kind="terraform-plan", resources=resources)
