@@ -43,7 +43,7 @@ from .formatting import (
     suppressed_findings,
 )
 from .markdown import SEVERITY_ICON as _ICON
-from .markdown import code, escape_cell, escape_text, md_money
+from .markdown import code, escape_cell, escape_text, md_money, rows_within
 
 #: First line of every check comment; the Action looks for it to update its own comment.
 COMMENT_MARKER = "<!-- infraaudit-check -->"
@@ -114,15 +114,10 @@ def _table(header: list[str], align: list[str], rows: list[str], budget: _Budget
     """Header and as many rows as the budget allows; the rest are counted in a note."""
     if not budget.take("x" * _TABLE_OVERHEAD):
         return [f"_{plural(len(rows), what)} not shown (comment size limit)._"]
-    lines = [_row(header), _row(align)]
-    shown = 0
-    for row in rows:
-        if not budget.take(row):
-            break
-        lines.append(row)
-        shown += 1
-    if shown < len(rows):
-        lines += ["", f"_… {plural(len(rows) - shown, what)} not shown (comment size limit)._"]
+    fitted = rows_within(rows, budget)
+    lines = [_row(header), _row(align), *fitted]
+    if len(fitted) < len(rows):
+        lines += ["", f"_… {plural(len(rows) - len(fitted), what)} not shown (comment size limit)._"]
     return lines
 
 

@@ -11,6 +11,7 @@ omission is said.
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from ..models import CoverageGap, Finding, Report, Severity, Suppression
 from .formatting import (
@@ -159,14 +160,25 @@ class _Budget:
         return True
 
 
-def _table(header: list[str], align: list[str], rows: list[str], budget: _Budget, what: str) -> list[str]:
-    lines = [_row(header), _row(align)]  # counted in _TABLE_OVERHEAD
-    shown = 0
+class RowBudget(Protocol):
+    def take(self, text: str) -> bool: ...
+
+
+def rows_within(rows: list[str], budget: RowBudget) -> list[str]:
+    """The leading rows the budget has room for; it stops at the first that does not fit, so a
+    table never skips a row and shows a later one."""
+    shown: list[str] = []
     for row in rows:
         if not budget.take(row):
             break
-        lines.append(row)
-        shown += 1
+        shown.append(row)
+    return shown
+
+
+def _table(header: list[str], align: list[str], rows: list[str], budget: _Budget, what: str) -> list[str]:
+    fitted = rows_within(rows, budget)
+    lines = [_row(header), _row(align), *fitted]  # header and align counted in _TABLE_OVERHEAD
+    shown = len(fitted)
     if shown < len(rows):
         lines += [
             "",
