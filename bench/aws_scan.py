@@ -47,6 +47,7 @@ from aws_fleet import (  # noqa: E402
     member_credentials,
     seed_many,
 )
+from measure import scan_idle  # noqa: E402  (bench/ is on sys.path: the script's folder)
 
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1")
 C7N_PYTHON = REPO / ".bench" / "c7n-venv" / "bin" / "python"
@@ -118,7 +119,8 @@ COLLECT_CHILD = """
 import json, resource, sys, time
 from datetime import datetime
 from infraaudit.audit.catalog import Catalog
-from infraaudit.audit.collect.aws import AwsScanOptions, AwsTargetSpec, collect_aws
+from infraaudit.audit.collect.aws.collector import AwsScanOptions, collect_aws
+from infraaudit.audit.collect.aws.targets import AwsTargetSpec
 url, regions, days, now = sys.argv[1], tuple(sys.argv[2].split(",")), int(sys.argv[3]), sys.argv[4]
 spec = AwsTargetSpec(org_role=sys.argv[5], regions=regions, endpoint_url=url)
 started = time.perf_counter()
@@ -156,19 +158,8 @@ def run_infraaudit(
     start = cpu.read()
     collected = json.loads(subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout)
     collected.update(cpu.since(start))
-    config = home / "infraaudit.yaml"
-    config.write_text(f"version: 1\nlookback_days: {days}\n")
-    scan = [str(Path(sys.executable).with_name("infraaudit")), "scan", "--aws", "--org-role", ORG_ROLE,
-            "--regions", ",".join(REGIONS), "--endpoint-url", url, "--format", "json", "--allow-partial",
-            "--config", str(config)]  # fmt: skip
-    started = time.perf_counter()
-    done = subprocess.run(scan, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"infraaudit scan failed ({done.returncode}): {done.stderr.strip()}")
-    findings = json.loads(done.stdout)["findings"]
-    collected["scan_wall_s"] = round(wall, 2)
-    collected["idle_found"] = sum(1 for f in findings if f["rule_id"] == "IA-GPU-001")
+    scan = ["--aws", "--org-role", ORG_ROLE, "--regions", ",".join(REGIONS), "--endpoint-url", url, "--allow-partial"]
+    collected.update(scan_idle(scan, env=env, home=home, days=days))
     return collected
 
 

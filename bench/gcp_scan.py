@@ -38,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "support"))
 
 from gcp_servers import ComputeServer, MonitoringServer, gpu_instance  # noqa: E402
+from measure import scan_idle  # noqa: E402  (bench/ is on sys.path: the script's folder)
 
 ZONES = ("us-central1-a", "us-central1-b", "europe-west4-a")
 CPU = "compute.googleapis.com/instance/cpu/utilization"
@@ -169,21 +170,10 @@ def run(vms: int, projects: int, days: int, now: datetime, home: Path) -> dict[s
             "compute.instances.aggregatedList": compute.count("compute.instances.aggregatedList"),
             "monitoring.timeSeries.list": monitoring.count("ListTimeSeries"),
         }
-        config = home / "infraaudit.yaml"
-        config.write_text(f"version: 1\nlookback_days: {days}\n")
-        scan = [str(Path(sys.executable).with_name("infraaudit")), "scan", "--gcp",
-                *(arg for p in truth["projects"] for arg in ("--project", p)),
-                "--gcp-endpoint", f"compute={compute.url}", "--gcp-endpoint", f"monitoring={monitoring.target}",
-                "--format", "json", "--config", str(config)]  # fmt: skip
+        projects = [arg for p in truth["projects"] for arg in ("--project", p)]
+        endpoints = ["--gcp-endpoint", f"compute={compute.url}", "--gcp-endpoint", f"monitoring={monitoring.target}"]
         print("infraaudit scan --gcp ...", file=sys.stderr)
-        started = time.perf_counter()
-        done = subprocess.run(scan, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"infraaudit scan failed ({done.returncode}): {done.stderr.strip()}")
-        findings = json.loads(done.stdout)["findings"]
-        collected["scan_wall_s"] = round(wall, 2)
-        collected["idle_found"] = sum(1 for f in findings if f["rule_id"] == "IA-GPU-001")
+        collected.update(scan_idle(["--gcp", *projects, *endpoints], env=env, home=home, days=days))
     collected["expected_monitoring_calls"] = expected_monitoring_pages(truth)
     del truth["points"]
     return {"fleet": truth, **collected}

@@ -3,12 +3,14 @@ of its OPA server (sampled from /proc while it runs)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 CLI = [sys.executable, "-c", "from infraaudit.cli.main import main; main()"]
 
@@ -49,3 +51,19 @@ def run_cli_measured(args: Sequence[str], *, ok_codes: Sequence[int] = (0,)) -> 
     if process.returncode not in ok_codes:
         raise SystemExit(f"infraaudit {args[0]} failed ({process.returncode}): {err.decode()}")
     return {"wall_s": wall, "python_rss_mib": peaks["python"], "opa_rss_mib": peaks["opa"], "code": process.returncode}
+
+
+def scan_idle(scan_args: Sequence[str], *, env: dict[str, str], home: Path, days: int) -> dict[str, Any]:
+    """`infraaudit scan ARGS --format json` end to end (collection + OPA) with a `days` lookback:
+    wall time and how many instances IA-GPU-001 (idle) reported."""
+    config = home / "infraaudit.yaml"
+    config.write_text(f"version: 1\nlookback_days: {days}\n")
+    command = [str(Path(sys.executable).with_name("infraaudit")), "scan", *scan_args, "--format", "json",
+               "--config", str(config)]  # fmt: skip
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"infraaudit scan failed ({done.returncode}): {done.stderr.strip()}")
+    findings = json.loads(done.stdout)["findings"]
+    return {"scan_wall_s": round(wall, 2), "idle_found": sum(1 for f in findings if f["rule_id"] == "IA-GPU-001")}
