@@ -44,3 +44,13 @@ class EngineError(InfraauditError):
 
 class PolicyError(EngineError):
     """A policy does not compile or breaks the library conventions."""
+
+
+class InfeasibleError(InfraauditError):
+    """No placement satisfies every constraint; `reasons` name the constraint and the workloads."""
+
+    def __init__(self, reasons: list[str], limit: int = 5) -> None:
+        self.reasons = reasons
+        shown = "; ".join(reasons[:limit])
+        more = f"; and {len(reasons) - limit} more" if len(reasons) > limit else ""
+        super().__init__(f"no layout satisfies every constraint: {shown}{more}")

@@ -18,6 +18,7 @@ from .check import check
 from .completion import completion
 from .permissions import permissions
 from .policies import policies
+from .recommend import recommend
 from .scan import scan
 
 
@@ -40,6 +41,7 @@ cli.add_command(check)
 cli.add_command(policies)
 cli.add_command(catalog)
 cli.add_command(permissions)
+cli.add_command(recommend)
 cli.add_command(completion)
 
 

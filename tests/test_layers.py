@@ -34,7 +34,8 @@ CLOUD_SDKS = {"boto3", "botocore", "google", "grpc"}
 PULUMI_SDKS = {"pulumi", "pulumi_aws", "pulumi_gcp"}
 PULUMI_RUNNER = REPO / "audit" / "preview" / "_program_runner.py"
 LIBRARIES = {"pydantic", "pydantic_core", "yaml", "rich", "requests", "opa_client", "click"}
-THIRD_PARTY = LIBRARIES | CLOUD_SDKS | PULUMI_SDKS
+SOLVER = {"highspy", "numpy"}  # audit/recommend only
+THIRD_PARTY = LIBRARIES | CLOUD_SDKS | PULUMI_SDKS | SOLVER
 
 
 def _audit_part(module: Path) -> str:
@@ -78,6 +79,7 @@ def test_audit_modules_respect_the_layers(module: Path) -> None:
             assert top != "click", f"{module.name}: only the CLI uses click"
             assert top not in CLOUD_SDKS or part == "collect", f"{module.name}: only audit.collect talks to clouds"
             assert top not in PULUMI_SDKS or module == PULUMI_RUNNER, f"{module.name}: only the runner uses pulumi"
+            assert top not in SOLVER or part == "recommend", f"{module.name}: only audit.recommend uses the solver"
 
 
 def test_only_the_program_runner_imports_pulumi() -> None:

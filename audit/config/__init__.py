@@ -6,6 +6,7 @@ from .loader import (
     describe_validation_error,
     find_config,
     load_settings,
+    load_yaml_mapping,
     read_text_file,
 )
 from .settings import Settings, Waiver
@@ -22,5 +23,6 @@ __all__ = [
     "expired_waivers",
     "find_config",
     "load_settings",
+    "load_yaml_mapping",
     "read_text_file",
 ]

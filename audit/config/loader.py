@@ -24,20 +24,26 @@ def load_settings(path: Path | None) -> Settings:
     """Validated settings; every problem is one ConfigError naming the file, key and problem."""
     if path is None:
         return Settings()
-    text = read_text_file(path, what="config file", error=ConfigError)
+    document = load_yaml_mapping(path, what="config file", error=ConfigError)
+    try:
+        return Settings.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from exc
+
+
+def load_yaml_mapping(path: Path, *, what: str, error: type[Exception]) -> dict[str, object]:
+    """The top-level mapping of a YAML file, or one `error` naming the file (and line for syntax errors)."""
+    text = read_text_file(path, what=what, error=error)
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}{where}: {problem}") from exc
+        raise error(f"{path}{where}: {problem}") from exc
     if not isinstance(document, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(document).__name__}")
-    try:
-        return Settings.model_validate(document)
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {describe_validation_error(exc)}") from exc
+        raise error(f"{path}: expected a mapping at the top level, got {type(document).__name__}")
+    return document
 
 
 def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:

@@ -3,6 +3,7 @@
 from .change import ChangeOp, CostChange, CostLine, IacOrigin
 from .finding import Finding, RuleOutput, Suppression
 from .inventory import INVENTORY_SCHEMA_VERSION, Coverage, CoverageGap, Inventory
+from .layout import LAYOUT_SCHEMA_VERSION, Baselines, Capacity, Layout, LayoutTotals, Placement, SolverInfo
 from .policy import Category, PolicyMeta, PolicySource, Severity
 from .report import HOURS_PER_MONTH, REPORT_SCHEMA_VERSION, InventorySummary, Report, Totals, UnpricedResource
 from .resource import (
@@ -20,6 +21,13 @@ from .resource import (
 )
 
 __all__ = [
+    "LAYOUT_SCHEMA_VERSION",
+    "Baselines",
+    "Capacity",
+    "Layout",
+    "LayoutTotals",
+    "Placement",
+    "SolverInfo",
     "HOURS_PER_MONTH",
     "INVENTORY_SCHEMA_VERSION",
     "REPORT_SCHEMA_VERSION",

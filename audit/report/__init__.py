@@ -29,6 +29,7 @@ from .check_markdown import COMMENT_MARKER, render_check_markdown
 from .csv_report import render_csv
 from .formatting import is_check_report, money
 from .json_report import render_json
+from .layout import LayoutFormat, render_layout, stack_config
 from .locate import address_lines, plan_locator
 from .markdown import render_markdown
 from .sarif import DEFAULT_ARTIFACT_URI, Locate, render_sarif
@@ -120,6 +121,9 @@ def render(
 
 
 __all__ = [
+    "LayoutFormat",
+    "render_layout",
+    "stack_config",
     "COMMENT_MARKER",
     "DEFAULT_ARTIFACT_URI",
     "RENDERERS",

@@ -48,7 +48,7 @@ def test_example_config_is_valid() -> None:
         ),
         ("idle:\n  p95_below: 3\n", r"idle.p95_below: unknown key"),
         ("lookback_days: [1\n", r"infraaudit.yaml:2:1: expected ',' or ']'"),
-        ("- a\n- b\n", r"expected a mapping of settings at the top level, got list"),
+        ("- a\n- b\n", r"expected a mapping at the top level, got list"),
         ("", r"is empty"),
         ("   \n", r"is empty"),
         ("version: 2\n", r"unsupported config version 2"),
