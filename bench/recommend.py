@@ -173,6 +173,7 @@ def run(count: int, seed: int) -> dict[str, Any]:
         "cost": layout.totals.monthly_cost_usd,
         "all_on_demand": layout.baselines.all_on_demand_usd,
         "greedy": layout.baselines.greedy_usd,
+        "cheapest_alone": layout.baselines.cheapest_alone_usd,
         "by_capacity": layout.totals.by_capacity,
         "gpus": layout.totals.gpus,
         "notes": layout.notes,
@@ -204,6 +205,11 @@ def markdown(result: dict[str, Any], cli: dict[str, float]) -> str:
     funnel = f"{result['options']:,} → {result['candidates']:,} → {result['options_kept']:,}"
     cli_text = f"{cli['wall_s']:.2f} s, peak RSS {cli['python_rss_mib']:.0f} MiB"
     gap = f"{s['mip_gap']:.4%} (${s['objective_usd']:,.2f} vs bound ${s['best_bound_usd']:,.2f})"
+    greedy_text = saving(result["greedy"], result["cost"])
+    if result["greedy"] is None:
+        greedy_text = "; ".join(n for n in result["notes"] if n.startswith("greedy")) or "n/a"
+    limits = result["cost"] - result["cheapest_alone"]
+    alone = f"${result['cheapest_alone']:,.0f} (the shared limits cost ${limits:,.0f})"
     rows = [
         ("workloads / catalog offers / on-prem pools", sizes),
         ("options passing each workload's own filters → built → kept after pruning", funnel),
@@ -216,7 +222,8 @@ def markdown(result: dict[str, Any], cli: dict[str, float]) -> str:
         ("proven gap (objective vs best bound)", gap),
         ("optimal layout, monthly", f"${result['cost']:,.0f} on {result['gpus']:,} GPUs"),
         ("all on demand (cheapest fitting cloud type each)", saving(result["all_on_demand"], result["cost"])),
-        ("greedy (most constrained first, cheapest that still fits)", saving(result["greedy"], result["cost"])),
+        ("greedy (on-prem-only first, then largest; cheapest that still fits)", greedy_text),
+        ("each workload's cheapest option alone (ignores shared limits)", alone),
         ("by capacity", ", ".join(f"{k} ${v:,.0f}" for k, v in result["by_capacity"].items())),
     ]
     lines = ["| | |", "| --- | ---: |", *(f"| {k} | {v} |" for k, v in rows)]

@@ -87,7 +87,14 @@ class Baselines(ContractModel):
 
     all_on_demand_usd: float | None = None
     greedy_usd: float | None = Field(
-        default=None, description="Each workload's cheapest option alone, ignoring shared capacity and budgets."
+        default=None,
+        description="Most constrained workloads first, each taking its cheapest option that still fits what "
+        "the others left (pools, quotas, budget); None when that leaves a workload without room.",
+    )
+    cheapest_alone_usd: float | None = Field(
+        default=None,
+        description="Each workload's cheapest option as if it were alone: ignores shared capacity and budgets, "
+        "so it may over-book; the price of the shared limits is the layout's cost minus this.",
     )
 
 

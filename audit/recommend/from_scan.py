@@ -1,9 +1,9 @@
 """Scanned GPU resources → jobs with their measured need, so a layout rightsizes today's fleet.
 
 Per running GPU resource (an inventory from `scan --save-inventory`):
-- need: peak GPU memory used over the lookback (enough coverage) × MEASURED_HEADROOM, at least one
-  GPU; without memory telemetry the resource keeps its current GPU memory and count (never shrunk
-  on a guess);
+- need: peak GPU memory used over the lookback (enough coverage) × MEASURED_HEADROOM, but never more
+  than today's usable GPU memory (which served that peak), at least one GPU; without memory
+  telemetry the resource keeps its current GPU memory and count (never shrunk on a guess);
 - demand: `count` replicas running `uptime_fraction` × 24 h a day (24 h when unknown);
 - interruptible: the spot rule's tags (interruptible tag, or an interruptible workload tag, and no opt-out);
 - residency: the classification tag's class patterns; an unclassified resource stays where it is
@@ -56,10 +56,14 @@ def _kind(resource: Resource, settings: Settings) -> WorkloadKind:
 
 def _need(resource: Resource, settings: Settings, usable_fraction: float) -> tuple[float, int, str] | None:
     memory = resource.utilization.gpu_memory_used_gib if resource.utilization else None
-    if memory is not None and memory.coverage >= settings.min_coverage:
-        need = round(max(memory.max, 0.5) * MEASURED_HEADROOM, 2)
-        return need, 1, f"peak GPU memory used {memory.max:g} GiB x {MEASURED_HEADROOM} headroom = {need:g} GiB"
     total = resource.gpu_memory_gib
+    if memory is not None and memory.coverage >= settings.min_coverage:
+        peak = max(memory.max, 0.5)
+        need = peak * MEASURED_HEADROOM
+        if total is not None:  # today's machine served this peak: the headroom never asks for more than it has
+            need = min(need, max(peak, total * usable_fraction))
+        need = round(need, 2)
+        return need, 1, f"peak GPU memory used {memory.max:g} GiB + headroom = {need:g} GiB"
     if total is None or not resource.accelerators:
         return None
     # No (or too little) memory telemetry: keep today's GPU memory and count.

@@ -8,7 +8,7 @@ Raises InfeasibleError naming, per failing constraint, which workloads it concer
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -88,7 +88,7 @@ def plan_layout(
     for index, job in enumerate(jobs):
         found = job_options(index, job, space, quotas=request.quotas, budget=budget)
         if not found.candidates:
-            problems.append(_why_no_option(job, found.rejected))
+            problems.append(_why_no_option(job, found.rejected, bool(request.sites)))
             continue
         if found.cheapest_on_demand_usd is not None:
             on_demand_baseline += found.cheapest_on_demand_usd
@@ -101,7 +101,8 @@ def plan_layout(
         raise InfeasibleError(problems)
 
     problem = Problem(jobs, options, request.sites, request.quotas, request.budget_usd)
-    solution = solve(problem)
+    greedy_picks, unplaced = greedy(problem)
+    solution = solve(problem, start=greedy_picks)
     if solution.chosen is None:
         reasons = [
             f"{row.name} is short by {excess:,.1f} {row.unit} even at best (workloads competing for it: "
@@ -109,14 +110,13 @@ def plan_layout(
             for row, excess, names in solution.violated
         ]
         raise InfeasibleError(reasons or ["the shared constraints cannot all hold (pools, quotas, budget)"])
-    greedy_picks = greedy(problem)
     placements = [
         _placement(job, option, shortlists[i], catalog)
         for i, (job, option) in enumerate(zip(jobs, solution.chosen, strict=True))
     ]
     notes = []
     if greedy_picks is None:
-        notes.append("greedy baseline: placing the largest workloads first left a later one without room")
+        notes.append(f"greedy baseline: placing workloads one by one left {unplaced} without room")
     if on_prem_only:
         notes.append(
             f"all-on-demand baseline: {on_prem_only} workload(s) with no cloud on-demand option (e.g. restricted "
@@ -129,11 +129,16 @@ def plan_layout(
         totals=_totals(placements),
         baselines=Baselines(
             all_on_demand_usd=round(on_demand_baseline, 2),
-            greedy_usd=None if greedy_picks is None else round(sum(o.monthly_cost_usd for o in greedy_picks), 2),
+            greedy_usd=None if greedy_picks is None else _money_sum(greedy_picks),
+            cheapest_alone_usd=_money_sum(min(o, key=lambda x: x.monthly_cost_usd) for o in options),
         ),
         solver=solution.info,
         notes=notes,
     )
+
+
+def _money_sum(options: Iterable[Option]) -> float:
+    return round(sum(round(o.monthly_cost_usd, 2) for o in options), 2)
 
 
 def _names(names: list[str], limit: int = 6) -> str:
@@ -141,7 +146,7 @@ def _names(names: list[str], limit: int = 6) -> str:
     return ", ".join(names[:limit]) + more
 
 
-def _why_no_option(job: Job, rejected: Rejections) -> str:
+def _why_no_option(job: Job, rejected: Rejections, has_sites: bool) -> str:
     workload = job.workload
     market = "spot or on-demand" if job.spot_allowed else "on-demand or committed"
     where = ", ".join(job.locations)
@@ -161,6 +166,7 @@ def _why_no_option(job: Job, rejected: Rejections) -> str:
         f"({where}) offers {accelerators} with {job.need_gib:.1f} GiB GPU memory"
         f"{f' over {job.min_gpus} GPUs' if job.min_gpus > 1 else ''} on {market}"
         f" (options rejected by {', '.join(detail) or 'nothing: no candidates'})"
+        + ("" if has_sites or not all(p.startswith("onprem:") for p in job.locations) else "; give --onprem sites")
     )
 
 

@@ -27,7 +27,7 @@ from fnmatch import fnmatchcase
 import highspy
 import numpy as np
 
-from ..models import HOURS_PER_MONTH, Capacity, Provider, SolverInfo
+from ..models import HOURS_PER_MONTH, SolverInfo
 from .inputs import Quota, Site
 from .options import Job, Option
 
@@ -223,13 +223,19 @@ def _model(
     return lp
 
 
-def solve(problem: Problem, *, time_limit_s: float = TIME_LIMIT_S) -> Solution:
-    """The cheapest choice per job under the shared constraints; every job must have an option."""
+def solve(problem: Problem, *, start: Sequence[Option] | None = None, time_limit_s: float = TIME_LIMIT_S) -> Solution:
+    """The cheapest choice per job under the shared constraints; every job must have an option.
+    `start` (e.g. the greedy layout) is given to HiGHS as a first incumbent: the result is never worse."""
     flat = [o for options in problem.options for o in options]
     rows = _rows(problem, flat)
     started = time.perf_counter()
     highs = _new_highs(time_limit_s)
     highs.passModel(_model(problem, flat, rows, elastic=False))
+    if start is not None:
+        chosen_ids = {id(o) for o in start}
+        incumbent = highspy.HighsSolution()
+        incumbent.col_value = [1.0 if id(o) in chosen_ids else 0.0 for o in flat]
+        highs.setSolution(incumbent)
     highs.run()
     status = highs.getModelStatus()
     seconds = time.perf_counter() - started
@@ -287,21 +293,10 @@ def _violations(
     return found
 
 
-def cheapest_per_job(problem: Problem, capacity: Capacity | None = None) -> list[Option] | None:
-    """Each job's cheapest option alone (optionally of one capacity type); None if some job has none."""
-    picks = []
-    for options in problem.options:
-        eligible = [o for o in options if capacity is None or o.capacity is capacity]
-        if not eligible:
-            return None
-        picks.append(min(eligible, key=lambda o: (o.monthly_cost_usd, option_order(o))))
-    return picks
-
-
-def greedy(problem: Problem) -> list[Option] | None:
-    """The usual manual approach: the most constrained workloads first (fewest options), then the
-    largest, each taking its cheapest option that still fits the shared capacity left (pools,
-    quotas, budget). None when it paints itself into a corner."""
+def greedy(problem: Problem) -> tuple[list[Option] | None, int]:
+    """The usual manual approach: workloads that can only run on-prem first, then the largest, each taking its cheapest option that still fits the shared capacity left (pools,
+    quotas, budget). Returns the picks (None when it paints itself into a corner) and how many
+    workloads it left without room."""
     flat = [o for options in problem.options for o in options]
     rows = _rows(problem, flat)
     column = {id(o): c for c, o in enumerate(flat)}
@@ -313,7 +308,7 @@ def greedy(problem: Problem) -> list[Option] | None:
     order = sorted(
         range(len(problem.jobs)),
         key=lambda j: (
-            len(problem.options[j]),
+            any(o.site is None for o in problem.options[j]),  # on-prem-only workloads first
             -min((o.monthly_cost_usd for o in problem.options[j]), default=0),
             problem.jobs[j].name,
         ),
@@ -327,10 +322,5 @@ def greedy(problem: Problem) -> list[Option] | None:
                     left[r] -= value
                 picks[j] = option
                 break
-        else:
-            return None
-    return [p for p in picks if p is not None]
-
-
-def is_cloud(option: Option) -> bool:
-    return option.provider is not Provider.ONPREM
+    placed = [p for p in picks if p is not None]
+    return placed if len(placed) == len(picks) else None, len(picks) - len(placed)

@@ -53,7 +53,7 @@ def _yaml(document: Any) -> str:
 
 
 def _where(p: Placement) -> str:
-    return f"onprem:{p.site} ({p.region})" if p.site else f"{p.provider.value}:{p.region}"
+    return f"onprem:{p.site}" if p.site else f"{p.provider.value}:{p.region}"
 
 
 def _what(p: Placement) -> str:
