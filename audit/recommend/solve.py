@@ -294,9 +294,9 @@ def _violations(
 
 
 def greedy(problem: Problem) -> tuple[list[Option] | None, int]:
-    """The usual manual approach: workloads that can only run on-prem first, then the largest, each taking its cheapest option that still fits the shared capacity left (pools,
-    quotas, budget). Returns the picks (None when it paints itself into a corner) and how many
-    workloads it left without room."""
+    """The usual manual approach: workloads that can only run on-prem first, then the largest, each
+    taking its cheapest option that still fits the shared capacity left (pools, quotas, budget).
+    Returns the picks (None when it paints itself into a corner) and how many it left without room."""
     flat = [o for options in problem.options for o in options]
     rows = _rows(problem, flat)
     column = {id(o): c for c, o in enumerate(flat)}
