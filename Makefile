@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 OPA := $(BIN)/opa
 POLICY_ROOTS := policies/infraaudit policies/testdata
 
-.PHONY: setup opa relink test lint test-python test-policies bench bench-aws bench-gcp demo docs clean
+.PHONY: setup opa relink test lint test-python test-policies bench bench-aws bench-gcp bench-recommend demo docs clean
 
 setup: $(BIN)/python opa relink pack-venv
 	@echo "setup done: run 'make test'"
@@ -41,9 +41,9 @@ relink:
 test: relink lint test-python test-policies test-pack
 
 lint:
-	$(BIN)/ruff check audit cli tests bench scripts policies/pulumi-pack
-	$(BIN)/ruff format --check audit cli tests bench scripts policies/pulumi-pack
-	$(BIN)/mypy audit cli
+	$(BIN)/ruff check audit cli stacks tests bench scripts policies/pulumi-pack
+	$(BIN)/ruff format --check audit cli stacks tests bench scripts policies/pulumi-pack
+	$(BIN)/mypy audit cli stacks
 
 test-python:
 	$(BIN)/pytest -q
@@ -86,6 +86,9 @@ bench-aws: $(C7N_VENV)/bin/custodian
 # The GCP collector on the local Compute/Monitoring servers: 500 and 2,000 VMs in 3 projects (~3 min).
 bench-gcp:
 	$(BIN)/python bench/gcp_scan.py --markdown
+
+bench-recommend:
+	$(BIN)/python bench/recommend.py --markdown
 
 # A live AWS + GCP scan of seeded demo clouds on local servers: no cloud account needed.
 demo:

@@ -12,7 +12,7 @@ import click
 
 from infraaudit.audit.catalog import Catalog
 from infraaudit.audit.collect.inventory_file import load_inventory
-from infraaudit.audit.config import find_config, load_settings
+from infraaudit.audit.config import find_config, load_settings, load_yaml_mapping
 from infraaudit.audit.errors import InputError
 from infraaudit.audit.report.layout import LayoutFormat, render_layout, stack_config
 
@@ -38,7 +38,8 @@ _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 @click.option("-o", "--output", type=_FILE, metavar="FILE", help="Write layout.yaml to FILE (the YAML layout).")
 @click.option(
     "--write-stack-config", "stack", metavar="STACK",
-    help="Write Pulumi.STACK.yaml (next to Pulumi.yaml, or in --stack-dir) for `pulumi up` of stacks/.",
+    help="Write the layout into Pulumi.STACK.yaml (in --stack-dir) for `pulumi up` of stacks/; other keys of "
+    "an existing file are kept.",
 )  # fmt: skip
 @click.option(
     "--stack-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
@@ -114,7 +115,11 @@ def recommend(
         extra = {k: v for k, v in (("aws:region", aws_region), ("gcp:project", gcp_project)) if v}
         if any(p.provider.value == "gcp" for p in layout.placements) and not gcp_project:
             warn("the layout has GCP placements: pass --gcp-project (or set gcp:project in the stack) before pulumi up")
-        write_output(stack_config(layout, extra), stack_dir / f"Pulumi.{stack.rsplit('/', 1)[-1]}.yaml", "stack config")
+        target = stack_dir / f"Pulumi.{stack.rsplit('/', 1)[-1]}.yaml"
+        existing = load_yaml_mapping(target, what="stack config", error=InputError) if target.is_file() else None
+        if existing is not None and not isinstance(existing.get("config") or {}, dict):
+            raise InputError(f"{target}: `config` is not a mapping")
+        write_output(stack_config(layout, extra, existing), target, "stack config")
     width = shutil.get_terminal_size((120, 24)).columns
     click.echo(render_layout(layout, LayoutFormat(fmt), width=width), nl=False)
 

@@ -12,16 +12,17 @@ from collections.abc import Sequence
 
 from ..catalog import Catalog
 from ..models import HOURS_PER_MONTH, ChangeOp, CostChange, CostLine, Resource
-from .mapping import CLASSIFICATION_TAG, planned_resources, supported
+from .mapping import CLASSIFICATION_TAG, Templates, plan_templates, planned_resources, supported
 from .plan import Plan, PlannedResource
 
 
 def cost_change(plans: Sequence[Plan], catalog: Catalog, *, classification_tag: str = CLASSIFICATION_TAG) -> CostChange:
     lines: list[CostLine] = []
     for plan in plans:
+        templates = {side: plan_templates(plan, side) for side in ("before", "after")}  # for groups
         for planned in plan.resources:
             if supported(planned.type):
-                lines.append(_line(planned, plan, catalog, classification_tag))
+                lines.append(_line(planned, plan, catalog, classification_tag, templates))
     priced = [line for line in lines if line.monthly_before_usd is not None and line.monthly_after_usd is not None]
     return CostChange(
         lines=lines,
@@ -31,9 +32,17 @@ def cost_change(plans: Sequence[Plan], catalog: Catalog, *, classification_tag: 
     )
 
 
-def _line(planned: PlannedResource, plan: Plan, catalog: Catalog, classification_tag: str) -> CostLine:
-    before = catalog.enrich_all(planned_resources(planned, plan, side="before", classification_tag=classification_tag))
-    after = catalog.enrich_all(planned_resources(planned, plan, side="after", classification_tag=classification_tag))
+def _line(
+    planned: PlannedResource, plan: Plan, catalog: Catalog, classification_tag: str, templates: dict[str, Templates]
+) -> CostLine:
+    before, after = (
+        catalog.enrich_all(
+            planned_resources(
+                planned, plan, side=side, templates=templates[side], classification_tag=classification_tag
+            )
+        )
+        for side in ("before", "after")
+    )
     before_usd, before_note = _monthly(before, catalog)
     after_usd, after_note = _monthly(after, catalog)
     notes = [f"{side}: {note}" for side, note in (("before", before_note), ("after", after_note)) if note]

@@ -16,7 +16,14 @@ Kinds and how many instances each stands for (`Resource.count`):
                                                                               into on-demand and spot
     gcp:compute/instance:Instance                google_compute_instance      1
     gcp:compute/instanceTemplate:...             google_compute_instance_template  0
+    gcp:compute/regionInstanceGroupManager:...   google_compute_region_instance_group_manager
+                                                                              target size, per version
+    gcp:compute/instanceGroupManager:...         google_compute_instance_group_manager  (the same)
     gcp:container/nodePool:NodePool              google_container_node_pool   nodes per zone x zones
+
+Groups (Auto Scaling groups, managed instance groups) take the instance type, accelerators,
+market and security facts of the template they reference, found in the same plan by name or
+id; a reference that is unknown, or names a template outside the plan, leaves those unknown.
 """
 
 from __future__ import annotations
@@ -116,10 +123,19 @@ Mapper = Callable[[Props, "_Context"], list[Draft]]
 
 
 @dataclass(frozen=True)
+class Templates:
+    """The templates of one side of a plan, for the groups that reference them."""
+
+    aws: Mapping[str, Props] = field(default_factory=dict)  # launch templates by name, id, logical name
+    gcp: Mapping[str, list[Props]] = field(default_factory=dict)  # instance templates by name, id, self link
+
+
+@dataclass(frozen=True)
 class _Context:
     planned: PlannedResource
     plan: Plan
     templates: Mapping[str, Props]  # launch templates of the plan by name, for Auto Scaling groups
+    gcp_templates: Mapping[str, list[Props]] = field(default_factory=dict)  # for managed instance groups
 
 
 # ------------------------------------------------------------------------------------------- AWS
@@ -196,15 +212,16 @@ def aws_launch_template(props: Props, ctx: _Context) -> list[Draft]:
     draft.market = _aws_market(props.block("instanceMarketOptions"))
     draft.imdsv2_required = _imdsv2(props.block("metadataOptions"))
     draft.boot_disk_encrypted = _all_ebs_encrypted(props.blocks("blockDeviceMappings"))
-    interfaces = props.blocks("networkInterfaces")
-    draft.public_ip = (
-        UNKNOWN
-        if interfaces is UNKNOWN
-        else _any_flag(i.value("associatePublicIpAddress") for i in interfaces)
-        if interfaces
-        else None
-    )
+    draft.public_ip = _template_public_ip(props)
     return [draft]
+
+
+def _template_public_ip(props: Props) -> Any:
+    """A launch template's public IP: its network interfaces' flag; None (the subnet decides) without."""
+    interfaces = props.blocks("networkInterfaces")
+    if interfaces is UNKNOWN:
+        return UNKNOWN
+    return _any_flag(i.value("associatePublicIpAddress") for i in interfaces) if interfaces else None
 
 
 def _template_tags(props: Props) -> Any:
@@ -287,6 +304,7 @@ def aws_autoscaling_group(props: Props, ctx: _Context) -> list[Draft]:
         if template is not None:
             draft.imdsv2_required = _imdsv2(template.block("metadataOptions"))
             draft.boot_disk_encrypted = _all_ebs_encrypted(template.blocks("blockDeviceMappings"))
+            draft.public_ip = _template_public_ip(template)
         else:
             draft.imdsv2_required = draft.boot_disk_encrypted = UNKNOWN
         draft.suffix = f"#{market.value}" if market is not UNKNOWN and size is not UNKNOWN and 0 < share < size else ""
@@ -322,7 +340,9 @@ def _split(size: Any, base: Any, spot_share: Any) -> list[tuple[Any, Any]]:
     above = max(0, size - int(base))
     spot = round(above * spot_share)
     parts = [(Market.ON_DEMAND, size - spot), (Market.SPOT, spot)]
-    return [part for part in parts if part[1] > 0] or [(Market.ON_DEMAND, 0)]
+    # An empty group (scaled to zero) still has the market its policy would launch in.
+    empty = Market.SPOT if spot_share == 1 and int(base) == 0 else Market.ON_DEMAND
+    return [part for part in parts if part[1] > 0] or [(empty, 0)]
 
 
 def _referenced_template(spec: Props | Any, ctx: _Context) -> Props | None:
@@ -473,6 +493,108 @@ def gcp_instance_template(props: Props, ctx: _Context) -> list[Draft]:
     return [draft]
 
 
+_GCP_TEMPLATE_PATH = re.compile(r"(?:^|/)projects/([^/]+)/global/instanceTemplates/([^/?]+)$")
+
+
+def gcp_instance_group_manager(props: Props, ctx: _Context) -> list[Draft]:
+    """A managed instance group (regional or zonal): target size instances, split over its versions,
+    each with the facts of the instance template it references (in the same plan, by name, id or
+    self link). An unknown or outside reference leaves the template's facts unknown."""
+    size = _first_known(props.value("targetSize"))
+    versions = props.blocks("versions", "version")
+    config = props.block("allInstancesConfig")  # labels the group gives every instance
+    labels = UNKNOWN if config is UNKNOWN else _gcp_labels(config, "labels")
+    if versions is UNKNOWN or not versions:
+        parts: list[tuple[Any, Any, str]] = [(UNKNOWN if versions is UNKNOWN else None, size, "")]
+    else:
+        parts = [
+            (version.value("instanceTemplate"), count, _version_suffix(version, index) if len(versions) > 1 else "")
+            for index, (version, count) in enumerate(zip(versions, _version_sizes(size, versions), strict=True))
+        ]
+    drafts = []
+    for reference, count, suffix in parts:
+        template = _referenced_gcp_template(reference, ctx)
+        if template is None:
+            draft = Draft(
+                Provider.GCP, instance_type=UNKNOWN, accelerators=UNKNOWN, market=UNKNOWN, tags=UNKNOWN, count=count
+            )
+            draft.public_ip = draft.boot_disk_customer_key = draft.shielded_vm = UNKNOWN
+            draft.boot_disk_encrypted = True  # Compute Engine encrypts every disk, whatever the template
+        else:
+            [draft] = gcp_instance_template(template, ctx)
+            draft.count = count
+            if labels is UNKNOWN or draft.tags is UNKNOWN:
+                draft.tags = UNKNOWN
+            else:
+                draft.tags = {**draft.tags, **labels}  # the group's labels win
+        _gcp_location(props, draft)  # the group's zone (zonal) or region (regional), not the template's
+        draft.suffix = suffix
+        drafts.append(draft)
+    return drafts
+
+
+def _version_sizes(size: Any, versions: list[Props]) -> list[Any]:
+    """Instances per version: `targetSize.fixed` (at most the group's size), `targetSize.percent` of
+    the group's size rounded up, and the rest for the version without a target size."""
+    counts: list[Any] = []
+    for version in versions:
+        target = version.block("targetSize")
+        if target is UNKNOWN:
+            counts.append(UNKNOWN)
+            continue
+        fixed, percent = target.value("fixed"), target.value("percent")
+        if UNKNOWN in (fixed, percent) or (size is UNKNOWN and (fixed is not None or percent is not None)):
+            counts.append(UNKNOWN)
+        elif fixed is not None:
+            counts.append(min(int(fixed), size))
+        elif percent is not None:
+            counts.append(min(-(-size * int(percent) // 100), size))
+        else:
+            counts.append(None)  # the rest
+    rest = [i for i, count in enumerate(counts) if count is None]
+    if UNKNOWN in counts or size is UNKNOWN:
+        return [UNKNOWN if count is None else count for count in counts]
+    remaining = max(0, size - sum(count for count in counts if count is not None))
+    for n, i in enumerate(rest):
+        counts[i] = remaining if n == 0 else 0
+    return counts
+
+
+def _version_suffix(version: Props, index: int) -> str:
+    name = version.value("name")
+    return f"#{name}" if isinstance(name, str) and name else f"#{index}"
+
+
+def _referenced_gcp_template(reference: Any, ctx: _Context) -> Props | None:
+    """An instance template of the same plan: by its id or self link, else by the name in a
+    global template path (`projects/P/global/instanceTemplates/NAME`, a URL, or a bare name), only
+    when one template has that name (or one in the referenced project)."""
+    if not isinstance(reference, str) or not reference:
+        return None
+    exact = ctx.gcp_templates.get(reference)
+    if exact is not None and len(exact) == 1:
+        return exact[0]
+    path = reference.split("?", 1)[0].rstrip("/")
+    match = _GCP_TEMPLATE_PATH.search(path)
+    if match is not None:
+        project, name = match[1], match[2]
+    elif "/" not in path:
+        project, name = None, path
+    else:
+        return None  # a regional template, or not a template path
+    found = list(ctx.gcp_templates.get(f"name:{name}", []))
+    if project is not None and len(found) > 1:
+        found = [t for t in found if _template_project(t) in (project, None)]
+    return found[0] if len(found) == 1 else None
+
+
+def _template_project(template: Props) -> Any:
+    project = template.value("project")
+    if project is None:
+        project = (template.value(PROVIDER_KEY, PROVIDER_KEY) or {}).get("project")
+    return project if isinstance(project, str) else None
+
+
 def gcp_node_pool(props: Props, ctx: _Context) -> list[Draft]:
     node = props.block("nodeConfig")
     if node is UNKNOWN:
@@ -528,10 +650,20 @@ MAPPERS: dict[str, Mapper] = {
     "google_compute_instance": gcp_instance,
     "gcp:compute/instanceTemplate:InstanceTemplate": gcp_instance_template,
     "google_compute_instance_template": gcp_instance_template,
+    "gcp:compute/regionInstanceGroupManager:RegionInstanceGroupManager": gcp_instance_group_manager,
+    "google_compute_region_instance_group_manager": gcp_instance_group_manager,
+    "gcp:compute/instanceGroupManager:InstanceGroupManager": gcp_instance_group_manager,
+    "google_compute_instance_group_manager": gcp_instance_group_manager,
     "gcp:container/nodePool:NodePool": gcp_node_pool,
     "google_container_node_pool": gcp_node_pool,
 }
 TEMPLATE_TYPES = {"aws:ec2/launchTemplate:LaunchTemplate", "aws_launch_template"}
+GCP_TEMPLATE_TYPES = {"gcp:compute/instanceTemplate:InstanceTemplate", "google_compute_instance_template"}
+
+
+_GROUP_TYPES = {
+    type_ for type_, mapper in MAPPERS.items() if mapper in (aws_autoscaling_group, gcp_instance_group_manager)
+}
 
 
 def supported(type_: str) -> bool:
@@ -544,13 +676,19 @@ def supported(type_: str) -> bool:
 def plan_resources(plan: Plan, *, side: str = "after", classification_tag: str = CLASSIFICATION_TAG) -> list[Resource]:
     """The plan's GPU-capable resources as they will be (`side="after"`; deletions left out) or
     as they were (`side="before"`; creations left out)."""
-    templates = _templates(plan, side)
+    templates = plan_templates(plan, side)
     resources: list[Resource] = []
     for planned in plan.resources:
         resources.extend(
             planned_resources(planned, plan, side=side, templates=templates, classification_tag=classification_tag)
         )
     return resources
+
+
+def plan_templates(plan: Plan, side: str = "after") -> Templates:
+    """The plan's templates on one side, looked up by the groups that reference them: compute once
+    per plan and side and pass to `planned_resources`."""
+    return Templates(aws=_templates(plan, side), gcp=_gcp_templates(plan, side))
 
 
 def _templates(plan: Plan, side: str) -> dict[str, Props]:
@@ -567,21 +705,45 @@ def _templates(plan: Plan, side: str) -> dict[str, Props]:
     return found
 
 
+def _gcp_templates(plan: Plan, side: str) -> dict[str, list[Props]]:
+    """Instance templates by id / self link (known on the `before` side, or when set) and by
+    `name:<name>`; a key shared by several templates is ambiguous (a list of more than one)."""
+    found: dict[str, list[Props]] = {}
+    for planned in plan.resources:
+        props = planned.after if side == "after" else planned.before
+        if planned.type in GCP_TEMPLATE_TYPES and props is not None:
+            wrapped = Props(props, planned.style)
+            keys = {f"name:{name}"} if isinstance(name := wrapped.value("name"), str) and name else set()
+            for key in ("id", "selfLink", "selfLinkUnique"):
+                value = wrapped.value(key)
+                if isinstance(value, str) and value:
+                    keys.add(value)
+            for key in keys:
+                found.setdefault(key, []).append(wrapped)
+    return found
+
+
 def planned_resources(
     planned: PlannedResource,
     plan: Plan,
     *,
     side: str = "after",
-    templates: Mapping[str, Props] | None = None,
+    templates: Templates | Mapping[str, Props] | None = None,
     classification_tag: str = CLASSIFICATION_TAG,
 ) -> list[Resource]:
     """Resources for one planned IaC resource on one side of the change (empty when it does not
-    exist on that side or is not a GPU-capable kind)."""
+    exist on that side or is not a GPU-capable kind). `templates` (from `plan_templates` for the
+    same plan and side) lets groups find the templates they reference; without it they are
+    looked up in the plan (once per call)."""
     mapper = MAPPERS.get(planned.type)
     props = planned.after if side == "after" else planned.before
     if mapper is None or props is None:
         return []
-    ctx = _Context(planned, plan, templates or {})
+    if templates is None:
+        templates = plan_templates(plan, side) if planned.type in _GROUP_TYPES else Templates()
+    elif not isinstance(templates, Templates):
+        templates = Templates(aws=templates)  # launch templates only, as before
+    ctx = _Context(planned, plan, templates.aws, templates.gcp)
     try:
         drafts = mapper(Props(props, planned.style), ctx)
         return [_resource(draft, planned, plan, classification_tag) for draft in drafts]
@@ -675,4 +837,14 @@ def _part(value: Any) -> str:
     return str(value).replace(":", "/") or UNKNOWN_PART
 
 
-__all__ = ["MAPPERS", "PROVIDER_KEY", "ChangeOp", "Props", "plan_resources", "planned_resources", "supported"]
+__all__ = [
+    "MAPPERS",
+    "PROVIDER_KEY",
+    "ChangeOp",
+    "Props",
+    "Templates",
+    "plan_resources",
+    "plan_templates",
+    "planned_resources",
+    "supported",
+]

@@ -5,7 +5,8 @@ Per running GPU resource (an inventory from `scan --save-inventory`):
   than today's usable GPU memory (which served that peak), at least one GPU; without memory
   telemetry the resource keeps its current GPU memory and count (never shrunk on a guess);
 - demand: `count` replicas running `uptime_fraction` × 24 h a day (24 h when unknown);
-- interruptible: the spot rule's tags (interruptible tag, or an interruptible workload tag, and no opt-out);
+- interruptible: the spot rule's tags (the interruptible flag; else no opt-out and an interruptible
+  workload kind), also in their GCP label form;
 - residency: the classification tag's class patterns; an unclassified resource stays where it is
   (provider and region), because where its data may go is unknown;
 - today's cost: the catalog's current hourly price × the same hours × replicas.
@@ -36,14 +37,23 @@ def _name(resource: Resource, taken: set[str]) -> str:
     return name
 
 
+def _tag(resource: Resource, key: str) -> str:
+    """A tag's value, also under its GCP label form (labels cannot hold "." or "/"), normalised."""
+    value = resource.tags.get(key)
+    if value is None:
+        value = resource.tags.get(re.sub(r"[^a-z0-9_-]", "_", key.lower()), "")
+    return value.strip().lower()
+
+
 def _interruptible(resource: Resource, settings: Settings) -> bool:
+    """The declared flag wins (stacks/ opts interruptible work out of the spot rule where the layout
+    chose on-demand or a commitment); then an opt-out; then an interruptible workload kind."""
     spot = settings.spot
-    tags = {k: v.strip().lower() for k, v in resource.tags.items()}
-    if tags.get(spot.opt_out_tag) == "true":
-        return False
-    if tags.get(spot.interruptible_tag) == "true":
+    if _tag(resource, spot.interruptible_tag) == "true":
         return True
-    return tags.get(spot.workload_tag, "") in {w.lower() for w in spot.interruptible_workloads}
+    if _tag(resource, spot.opt_out_tag) == "true":
+        return False
+    return _tag(resource, spot.workload_tag) in {w.lower() for w in spot.interruptible_workloads}
 
 
 def _kind(resource: Resource, settings: Settings) -> WorkloadKind:

@@ -40,12 +40,19 @@ def render_layout(layout: Layout, fmt: LayoutFormat, *, width: int = 120) -> str
     raise ValueError(f"unknown layout format {fmt!r}")
 
 
-def stack_config(layout: Layout, extra: Mapping[str, Any] | None = None) -> str:
-    """Pulumi.<stack>.yaml: the layout under `infraaudit:layout`, plus provider keys such as gcp:project."""
-    config: dict[str, Any] = dict(sorted((extra or {}).items()))
+def stack_config(
+    layout: Layout, extra: Mapping[str, Any] | None = None, existing: Mapping[str, Any] | None = None
+) -> str:
+    """Pulumi.<stack>.yaml: the layout under `infraaudit:layout`, plus provider keys such as gcp:project.
+    An existing stack config is kept (encryption salt, secrets provider, keys set with `pulumi config
+    set`, secure values); only the layout and the keys given here are replaced. YAML comments are lost."""
+    document: dict[str, Any] = dict(existing or {})
+    config: dict[str, Any] = dict(document.get("config") or {})
+    config.update(sorted((extra or {}).items()))
     config[STACK_LAYOUT_KEY] = layout.model_dump(mode="json")
+    document["config"] = config
     header = "# Written by `infraaudit recommend --write-stack-config`; stacks/ provisions the cloud placements.\n"
-    return header + _yaml({"config": config})
+    return header + _yaml(document)
 
 
 def _yaml(document: Any) -> str:

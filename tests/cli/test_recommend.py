@@ -58,6 +58,28 @@ def test_write_stack_config(run_cli: Callable, tmp_path: Path) -> None:
     assert {p.workload for p in layout.placements} >= {"chat-llama-70b", "claims-13b"}
 
 
+def test_write_stack_config_keeps_the_rest_of_an_existing_stack(run_cli: Callable, tmp_path: Path) -> None:
+    stack = tmp_path / "Pulumi.prod.yaml"
+    stack.write_text(
+        "encryptionsalt: v1:abc\n"
+        "config:\n"
+        "  aws:region: eu-west-1\n"
+        "  infraaudit:amis: {eu-west-1: ami-0123}\n"
+        "  infraaudit:token: {secure: v1:xyz}\n"
+        "  infraaudit:layout: {stale: true}\n"
+    )
+    assert run_cli(*BASE, "--write-stack-config", "prod", "--stack-dir", str(tmp_path)).code == 0
+    document = yaml.safe_load(stack.read_text())
+    assert document["encryptionsalt"] == "v1:abc"
+    config = document["config"]
+    assert config["aws:region"] == "eu-west-1" and config["infraaudit:amis"] == {"eu-west-1": "ami-0123"}
+    assert config["infraaudit:token"] == {"secure": "v1:xyz"}
+    Layout.model_validate(config["infraaudit:layout"])
+    stack.write_text("config: [1, 2]\n")
+    result = run_cli(*BASE, "--write-stack-config", "prod", "--stack-dir", str(tmp_path))
+    assert result.code == 3 and "`config` is not a mapping" in result.err
+
+
 def test_from_scan_inventory(run_cli: Callable) -> None:
     result = run_cli("recommend", "--from-scan", str(EXAMPLES / "inventory.json"), "--onprem", str(ONPREM),
                      "--format", "json")  # fmt: skip

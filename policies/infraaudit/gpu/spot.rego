@@ -2,7 +2,8 @@
 # title: Interruptible GPU workload not on spot
 # description: >-
 #   An on-demand GPU instance runs a workload declared interruptible (tag) that could
-#   run on spot / preemptible capacity at a fraction of the price.
+#   run on spot / preemptible capacity at a fraction of the price. GCP label keys cannot hold
+#   "." or "/": there the interruptible and opt-out keys also count with those written "_".
 # custom:
 #   id: IA-GPU-004
 #   severity: medium
@@ -18,24 +19,26 @@ cfg := util.config.spot
 
 deny contains finding if {
 	# Read once per query, not per resource.
-	opt_out_tag := cfg.opt_out_tag
+	opt_out_keys := {cfg.opt_out_tag, label_key(cfg.opt_out_tag)}
 	workload_tag := cfg.workload_tag
 	flag_tag := cfg.interruptible_tag
+	flag_label := label_key(flag_tag)
 	some r in input.resources
 	r.market == "on_demand"
 	unknown := object.get(r, "unknown", [])
-	reason := interruptible(object.get(r.tags, flag_tag, null), object.get(r.tags, workload_tag, null), unknown)
+	flag := object.get(r.tags, flag_tag, object.get(r.tags, flag_label, null))
+	reason := interruptible(flag, object.get(r.tags, workload_tag, null), unknown)
 	reason != false
 	r.provider != "onprem"
 	not util.unknown_in(unknown, "market")
 	r.accelerators[0] # util.has_gpu
 	util.active(r)
 
-	# util.tags_known(r) and not util.tag_true(r, opt_out_tag), inlined.
+	# util.tags_known(r) and not util.tag_true(r, key) for each opt-out key, inlined.
 	not util.unknown_in(unknown, "tags")
 	is_object(r.tags)
-	not util.unknown_in(unknown, concat(".", ["tags", opt_out_tag]))
-	not lower(trim_space(object.get(r.tags, opt_out_tag, ""))) == "true"
+	count([k | some k in opt_out_keys; util.unknown_in(unknown, concat(".", ["tags", k]))]) == 0
+	count([k | some k in opt_out_keys; lower(trim_space(object.get(r.tags, k, ""))) == "true"]) == 0
 	prices := spot_prices(r)
 	finding := {
 		"resource_uid": r.uid,
@@ -48,12 +51,16 @@ deny contains finding if {
 			"workload_tag": workload_tag,
 			"workload": object.get(r.tags, workload_tag, null),
 		}),
-		"recommendation": sprintf("Run %s (%s) as %s with checkpointing, or set the tag %s=true if it must not be interrupted.", [r.uid, r.instance_type, spot_name[r.provider], opt_out_tag]),
+		"recommendation": sprintf("Run %s (%s) as %s with checkpointing, or set the tag %s=true if it must not be interrupted.", [r.uid, r.instance_type, spot_name[r.provider], cfg.opt_out_tag]),
 		"estimated_monthly_savings_usd": util.for_all_instances(r, prices.savings),
 	}
 }
 
 spot_name := {"aws": "a spot instance", "gcp": "a Spot VM"}
+
+# A tag key as a GCP label key (lowercase letters, digits, "_" and "-"): infraaudit.io/spot-opt-out
+# is labelled infraaudit_io_spot-opt-out.
+label_key(key) := regex.replace(lower(key), `[^a-z0-9_-]`, "_")
 
 # Why the workload is interruptible (one reason, the explicit tag first), else false. By
 # the two tag values (null when absent) and the unknown paths rather than the resource,

@@ -110,3 +110,12 @@ test_savings_scale_with_planned_instances if {
 	some g in spot.deny with input as fx.inventory([template])
 	g.estimated_monthly_savings_usd == 0
 }
+
+test_gcp_label_forms_of_the_keys if {
+	# GCP labels cannot hold "." or "/": infraaudit_io_spot-opt-out opts out, infraaudit_io_interruptible flags.
+	opted := object.union(batch, {"tags": {"workload": "training", "infraaudit_io_spot-opt-out": "true"}})
+	count(spot.deny) == 0 with input as fx.inventory([opted])
+	flag := fx.with_({"tags": {"infraaudit_io_interruptible": "TRUE"}})
+	some f in spot.deny with input as fx.inventory([flag])
+	contains(f.message, "tagged infraaudit.io/interruptible=true")
+}

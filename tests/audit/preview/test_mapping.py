@@ -222,6 +222,17 @@ def test_autoscaling_group_split(distribution: dict[str, Any], parts: list[tuple
     assert [(n, m, c) for n, _, m, c, _ in _parts(resources)] == parts
 
 
+@pytest.mark.parametrize(("percent", "market"), [(0, Market.SPOT), (100, Market.ON_DEMAND)])
+def test_an_empty_group_keeps_the_market_of_its_policy(percent: int, market: Market) -> None:
+    """A group scaled to zero (a part-time job's) is judged by the market it would launch in."""
+    policy = {
+        "instancesDistribution": {"onDemandBaseCapacity": 0, "onDemandPercentageAboveBaseCapacity": percent},
+        "launchTemplate": {"launchTemplateSpecification": {"launchTemplateName": "workers"}},
+    }
+    [_, group] = mapped_one(_template(), _group(desiredCapacity=0, minSize=0, mixedInstancesPolicy=policy))
+    assert (group.count, group.market) == (0, market)
+
+
 def test_autoscaling_group_uses_the_launch_template_of_the_plan_by_name() -> None:
     """No overrides: the template's instance type; its market when there is no mixed policy."""
     [_, group] = mapped_one(_template(), _group(launchTemplate={"name": "workers", "version": "$Latest"}))

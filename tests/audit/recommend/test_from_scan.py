@@ -83,6 +83,10 @@ def test_uptime_sets_the_hours_and_interruptible_tags_allow_spot(catalog: Catalo
     opt_out = scanned(tags={**tags, "infraaudit.io/spot-opt-out": "true"})
     (job,), _ = jobs_from_inventory([opt_out], SETTINGS, 0.9)
     assert not job.workload.interruptible
+    # the declared flag wins over an opt-out (a layout's on-demand choice), also as a GCP label
+    flagged = scanned(tags={**tags, "infraaudit_io_spot-opt-out": "true", "infraaudit_io_interruptible": "true"})
+    (job,), _ = jobs_from_inventory([flagged], SETTINGS, 0.9)
+    assert job.workload.interruptible
 
 
 def test_unclassified_resources_stay_where_they_are(catalog: Catalog) -> None:
