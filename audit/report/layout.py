@@ -80,7 +80,13 @@ def _summary_lines(layout: Layout) -> list[str]:
     baselines = layout.baselines
     for label, value in (("all on-demand", baselines.all_on_demand_usd), ("greedy", baselines.greedy_usd)):
         if value is not None and value > 0:
-            lines.append(f"vs {label}: {money(value)}/month ({(value - totals.monthly_cost_usd) / value:.1%} less)")
+            saved = value - totals.monthly_cost_usd
+            verdict = f"{saved / value:.1%} less" if saved >= 0.01 else "the same"
+            lines.append(f"vs {label}: {money(value)}/month ({verdict})")
+    alone = baselines.cheapest_alone_usd
+    if alone is not None and totals.monthly_cost_usd - alone >= 0.01:
+        extra = money(totals.monthly_cost_usd - alone)
+        lines.append(f"shared limits (pools, quotas, budget) cost {extra}/month over each workload's cheapest alone")
     lines.append("by capacity: " + ", ".join(f"{k} {money(v)}" for k, v in totals.by_capacity.items()))
     lines.append("by location: " + ", ".join(f"{k} {money(v)}" for k, v in totals.by_site.items()))
     if layout.solver is not None:
@@ -120,7 +126,7 @@ def _table(layout: Layout, width: int) -> str:
     buffer = StringIO()
     console = Console(file=buffer, width=max(width, 80), no_color=True, highlight=False, soft_wrap=False)
     console.print(table)
-    console.print("\n".join(_summary_lines(layout)), markup=False)
+    console.print("\n".join(_summary_lines(layout)), markup=False, soft_wrap=True)
     return buffer.getvalue()
 
 
