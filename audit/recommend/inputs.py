@@ -30,6 +30,18 @@ class _Input(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _supported_version(value: int) -> int:
+    if value != INPUT_VERSION:
+        raise ValueError(f"unsupported version {value}; this infraaudit reads version {INPUT_VERSION}")
+    return value
+
+
+def _unique_names(names: list[str], what: str) -> None:
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"{what} names must be unique: {', '.join(duplicates)}")
+
+
 class LatencyClass(StrEnum):
     """How quickly a workload must answer. realtime and interactive never run on spot."""
 
@@ -149,19 +161,11 @@ class WorkloadsFile(_Input):
     quotas: list[Quota] = Field(default_factory=list)
     workloads: list[Workload] = Field(default_factory=list)
 
-    @field_validator("version")
-    @classmethod
-    def _supported(cls, value: int) -> int:
-        if value != INPUT_VERSION:
-            raise ValueError(f"unsupported version {value}; this infraaudit reads version {INPUT_VERSION}")
-        return value
+    _supported = field_validator("version")(_supported_version)
 
     @model_validator(mode="after")
     def _unique(self) -> WorkloadsFile:
-        names = [w.name for w in self.workloads]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"workload names must be unique: {', '.join(duplicates)}")
+        _unique_names([w.name for w in self.workloads], "workload")
         return self
 
 
@@ -187,12 +191,11 @@ class OnpremFile(_Input):
     version: int = INPUT_VERSION
     sites: list[Site] = Field(default_factory=list)
 
+    _supported = field_validator("version")(_supported_version)
+
     @model_validator(mode="after")
     def _unique(self) -> OnpremFile:
-        names = [s.name for s in self.sites]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"site names must be unique: {', '.join(duplicates)}")
+        _unique_names([s.name for s in self.sites], "site")
         return self
 
 

@@ -69,6 +69,20 @@ def _what(p: Placement) -> str:
     return f"{p.gpus_per_instance} x {p.accelerator}"
 
 
+def _cells(p: Placement) -> list[str]:
+    """Workload, where, capacity, type, instances, need, cost and today's cost of one placement."""
+    return [
+        p.workload,
+        _where(p),
+        p.capacity.value,
+        _what(p),
+        str(p.instances),
+        f"{p.required_gpu_memory_gib:g}",
+        money(p.monthly_cost_usd),
+        "" if p.current_monthly_cost_usd is None else money(p.current_monthly_cost_usd),
+    ]
+
+
 def _summary_lines(layout: Layout) -> list[str]:
     totals = layout.totals
     lines = [f"{len(layout.placements)} workload(s), {totals.gpus} GPU(s): {money(totals.monthly_cost_usd)}/month"]
@@ -113,16 +127,7 @@ def _table(layout: Layout, width: int) -> str:
     ):
         table.add_column(header, justify=justify)  # type: ignore[arg-type]
     for p in layout.placements:
-        table.add_row(
-            p.workload,
-            _where(p),
-            p.capacity.value,
-            _what(p),
-            str(p.instances),
-            f"{p.required_gpu_memory_gib:g}",
-            money(p.monthly_cost_usd),
-            "" if p.current_monthly_cost_usd is None else money(p.current_monthly_cost_usd),
-        )
+        table.add_row(*_cells(p))
     buffer = StringIO()
     console = Console(file=buffer, width=max(width, 80), no_color=True, highlight=False, soft_wrap=False)
     console.print(table)
@@ -139,17 +144,5 @@ def _markdown(layout: Layout) -> str:
         "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for p in layout.placements:
-        today = "" if p.current_monthly_cost_usd is None else money(p.current_monthly_cost_usd)
-        cells = [
-            p.workload,
-            _where(p),
-            p.capacity.value,
-            _what(p),
-            str(p.instances),
-            f"{p.required_gpu_memory_gib:g}",
-            money(p.monthly_cost_usd),
-            today,
-            p.rationale,
-        ]
-        out.append("| " + " | ".join(escape_text(c) for c in cells) + " |")
+        out.append("| " + " | ".join(escape_text(c) for c in [*_cells(p), p.rationale]) + " |")
     return "\n".join(out) + "\n"

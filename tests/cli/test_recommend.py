@@ -159,3 +159,22 @@ def test_stdout_is_only_the_report() -> None:
     assert done.returncode == 0, done.stderr
     Layout.model_validate(json.loads(done.stdout))
     assert "HiGHS" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("version: 3\nsites: []\n", "unsupported version 3"),
+        ("sites: [{name: a, region: eu-x, pools: []}]\n", "sites.0.pools: List should have at least 1 item"),
+        (
+            "sites:\n" + "  - {name: a, region: eu-x, pools: [{accelerator: L4, count: 1, memory_gib: 24,"
+            " cost_per_gpu_hour: 1}]}\n" * 2,
+            "site names must be unique: a",
+        ),
+    ],
+)
+def test_bad_onprem_file_is_one_line_exit_3(run_cli: Callable, tmp_path: Path, document: str, message: str) -> None:
+    path = tmp_path / "onprem.yaml"
+    path.write_text(document)
+    result = run_cli("recommend", "--workloads", str(WORKLOADS), "--onprem", str(path))
+    assert result.code == 3 and len(result.err.strip().splitlines()) == 1 and message in result.err, result.err
