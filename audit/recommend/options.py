@@ -305,7 +305,8 @@ def job_options(
         elif capacity is Capacity.SPOT:
             price = a["spot"]
         else:
-            factor = np.array([1 - (discount(Provider(p)) or np.nan) for p in ("aws", "gcp")])
+            rates = [discount(Provider(p)) for p in ("aws", "gcp")]
+            factor = np.array([np.nan if rate is None else 1 - rate for rate in rates])
             provider_code = (table.providers == "gcp").astype(np.int64)
             has_discount = np.array([discount(Provider(p)) is not None for p in table.providers])
             price = np.where(has_discount, a["on_demand"] * factor[provider_code], np.nan)

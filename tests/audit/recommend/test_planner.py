@@ -80,6 +80,14 @@ def test_commitment_wins_for_always_on_when_discounted(catalog: Catalog) -> None
     assert p.monthly_cost_usd == pytest.approx(730 * 0.7)  # $511.00
 
 
+def test_a_zero_discount_commitment_is_priced_at_on_demand(catalog: Catalog) -> None:
+    pricing = Pricing(committed_discount={Provider.AWS: 0.0})
+    space = OptionSpace(catalog, (), pricing, speed_table(), frozenset())
+    found = job_options(0, job_from_workload(workload("chat"), SETTINGS, pricing), space, exhaustive=True)
+    committed = [o for o in found.every or [] if o.capacity is Capacity.COMMITTED and o.instance_type == "g.small"]
+    assert [(o.region, o.monthly_cost_usd) for o in committed] == [("eu-west-1", 730 * 1.2), ("us-east-1", 730.0)]
+
+
 def test_commitment_loses_for_part_time_work(catalog: Catalog) -> None:
     # 6 h/day = 182.5 h on demand ($182.50) vs a commitment billing 730 h x $0.70 = $511.
     layout = plan(catalog, [workload("night", demand={"replicas": 1, "hours_per_day": 6})], pricing=Pricing())
