@@ -140,7 +140,7 @@ def run(count: int, seed: int) -> dict[str, Any]:
     workloads = WorkloadsFile.model_validate(workloads_document(count, seed))
     sites = OnpremFile.model_validate(onprem_document()).sites
     pricing = workloads.pricing
-    jobs = [job_from_workload(w, settings, pricing) for w in workloads.workloads]
+    jobs = [job_from_workload(w, settings) for w in workloads.workloads]
     request = Request(tuple(sites), pricing, tuple(workloads.quotas), workloads.budget_usd)
 
     # Phase breakdown (the same steps plan_layout takes).

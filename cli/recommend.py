@@ -74,8 +74,8 @@ def recommend(
     # Imported here: the solver (highspy, numpy) is only loaded by this command, not at CLI start.
     from infraaudit.audit.recommend import (
         Job,
-        Pricing,
         Request,
+        WorkloadsFile,
         job_from_workload,
         jobs_from_inventory,
         load_onprem,
@@ -85,17 +85,15 @@ def recommend(
 
     settings = load_settings(find_config(config_path, Path.cwd()))
     catalog = Catalog.load(catalog_path)
-    pricing = Pricing()
-    jobs: list[Job] = []
-    request = Request()
-    if workloads_path is not None:
-        workloads = load_workloads(workloads_path, settings)
-        pricing = workloads.pricing
-        jobs.extend(job_from_workload(w, settings, pricing) for w in workloads.workloads)
-        request = Request(quotas=tuple(workloads.quotas), budget_usd=workloads.budget_usd)
+    workloads = load_workloads(workloads_path, settings) if workloads_path is not None else WorkloadsFile()
+    pricing = workloads.pricing
+    jobs: list[Job] = [job_from_workload(w, settings) for w in workloads.workloads]
     if scan_path is not None:
-        _refuse_report(scan_path)
-        inventory = load_inventory(scan_path)
+        try:
+            inventory = load_inventory(scan_path)
+        except InputError:
+            _refuse_report(scan_path)  # a scan report gets a hint instead of the schema error
+            raise
         scanned, notes = jobs_from_inventory(
             catalog.enrich_all(inventory.resources), settings, pricing.usable_memory_fraction
         )
@@ -106,7 +104,7 @@ def recommend(
             raise InputError(f"{scan_path}: workload names also in --workloads: {', '.join(clashes)}")
         jobs.extend(scanned)
     sites = load_onprem(onprem_path).sites if onprem_path is not None else []
-    request = Request(tuple(sites), pricing, request.quotas, request.budget_usd)
+    request = Request(tuple(sites), pricing, tuple(workloads.quotas), workloads.budget_usd)
     layout = plan_layout(jobs, request, catalog, settings, now=datetime.now(UTC))
 
     if output is not None:
@@ -127,11 +125,9 @@ def recommend(
 def _refuse_report(path: Path) -> None:
     """A scan report lists findings, not resources: say what to pass instead of a schema error."""
     try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-        document = json.loads(path.read_text(encoding="utf-8")) if b'"findings"' in head else None
+        document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return  # load_inventory reports unreadable or invalid files with its own message
+        return  # load_inventory's own message describes an unreadable or invalid file
     if isinstance(document, dict) and "findings" in document and "resources" not in document:
         raise InputError(
             f"{path} is a scan report (findings), not an inventory: run `infraaudit scan ... --save-inventory "

@@ -134,8 +134,7 @@ class Templates:
 class _Context:
     planned: PlannedResource
     plan: Plan
-    templates: Mapping[str, Props]  # launch templates of the plan by name, for Auto Scaling groups
-    gcp_templates: Mapping[str, list[Props]] = field(default_factory=dict)  # for managed instance groups
+    templates: Templates  # the plan's templates on this side, for the groups that reference them
 
 
 # ------------------------------------------------------------------------------------------- AWS
@@ -351,8 +350,8 @@ def _referenced_template(spec: Props | Any, ctx: _Context) -> Props | None:
         return None
     for key in ("name", "launchTemplateName", "id", "launchTemplateId"):
         ref = spec.value(key)
-        if isinstance(ref, str) and ref in ctx.templates:
-            return ctx.templates[ref]
+        if isinstance(ref, str) and ref in ctx.templates.aws:
+            return ctx.templates.aws[ref]
     return None
 
 
@@ -571,7 +570,7 @@ def _referenced_gcp_template(reference: Any, ctx: _Context) -> Props | None:
     when one template has that name (or one in the referenced project)."""
     if not isinstance(reference, str) or not reference:
         return None
-    exact = ctx.gcp_templates.get(reference)
+    exact = ctx.templates.gcp.get(reference)
     if exact is not None and len(exact) == 1:
         return exact[0]
     path = reference.split("?", 1)[0].rstrip("/")
@@ -582,7 +581,7 @@ def _referenced_gcp_template(reference: Any, ctx: _Context) -> Props | None:
         project, name = None, path
     else:
         return None  # a regional template, or not a template path
-    found = list(ctx.gcp_templates.get(f"name:{name}", []))
+    found = list(ctx.templates.gcp.get(f"name:{name}", []))
     if project is not None and len(found) > 1:
         found = [t for t in found if _template_project(t) in (project, None)]
     return found[0] if len(found) == 1 else None
@@ -728,7 +727,7 @@ def planned_resources(
     plan: Plan,
     *,
     side: str = "after",
-    templates: Templates | Mapping[str, Props] | None = None,
+    templates: Templates | None = None,
     classification_tag: str = CLASSIFICATION_TAG,
 ) -> list[Resource]:
     """Resources for one planned IaC resource on one side of the change (empty when it does not
@@ -741,9 +740,7 @@ def planned_resources(
         return []
     if templates is None:
         templates = plan_templates(plan, side) if planned.type in _GROUP_TYPES else Templates()
-    elif not isinstance(templates, Templates):
-        templates = Templates(aws=templates)  # launch templates only, as before
-    ctx = _Context(planned, plan, templates.aws, templates.gcp)
+    ctx = _Context(planned, plan, templates)
     try:
         drafts = mapper(Props(props, planned.style), ctx)
         return [_resource(draft, planned, plan, classification_tag) for draft in drafts]

@@ -2,7 +2,7 @@
 spot / on-demand / committed capacity, within memory, residency, capacity and budget limits.
 
     workloads = load_workloads(path, settings)
-    jobs = [job_from_workload(w, settings, workloads.pricing) for w in workloads.workloads]
+    jobs = [job_from_workload(w, settings) for w in workloads.workloads]
     layout = plan_layout(jobs, Request(sites, workloads.pricing, quotas, budget), catalog, settings, now=now)
 
 Layer 3: imports models, config, catalog and errors only. The solver is HiGHS (highspy); never import

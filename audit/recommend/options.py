@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cached_property
@@ -79,7 +79,6 @@ class Option:
     instance_type: str | None = None
     site: str | None = None
     pool: int | None = None  # index of the pool within the site
-    alternatives: tuple[str, ...] = ()
 
     @property
     def concurrent_gpus(self) -> int:
@@ -101,42 +100,79 @@ class Rejections:
     counts: Counter[str] = field(default_factory=Counter)
     cheapest_over_budget: float | None = None
 
+    def over_budget(self, cheapest: float, count: int = 1) -> None:
+        """`count` options dropped by the workload's budget, the cheapest of them costing `cheapest`."""
+        best = self.cheapest_over_budget
+        self.cheapest_over_budget = cheapest if best is None else min(best, cheapest)
+        self.counts["budget"] += count
+
 
 def location_allowed(location: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatchcase(location, pattern) for pattern in patterns)
 
 
+def quota_covers(quota: Quota, provider: Provider, region: str, accelerator: str) -> bool:
+    """Whether GPUs of this accelerator in this provider region count against the quota (any capacity)."""
+    return (
+        provider is quota.provider and fnmatchcase(region, quota.region) and fnmatchcase(accelerator, quota.accelerator)
+    )
+
+
+def preference_factor(workload: Workload, provider: Provider, margin: float) -> float:
+    """The objective's factor on a provider's cost: 1 + margin unless the workload prefers it (or none)."""
+    return 1 + margin if workload.prefer and provider not in workload.prefer else 1.0
+
+
+def _committed_factor(pricing: Pricing, provider: Provider) -> float:
+    """On-demand price × this under a commitment; NaN (no commitment) without a configured discount."""
+    discount = pricing.committed_discount.get(provider)
+    return np.nan if discount is None else 1 - discount
+
+
+def option_order(option: Option) -> tuple[object, ...]:
+    """Deterministic order: cheapest first, then by where and what."""
+    return (
+        round(option.objective_usd, 6),
+        round(option.monthly_cost_usd, 6),
+        option.concurrent_gpus,
+        option.provider.value,
+        option.region,
+        option.site or "",
+        option.instance_type or option.accelerator,
+        option.capacity.value,
+    )
+
+
 @dataclass(frozen=True)
-class _Shape:
-    """How a replica maps onto instances of one shape (GPUs and memory per instance)."""
+class _Shapes:
+    """How a replica maps onto instances of each shape (GPUs and memory per instance), per shape."""
 
-    instances: int
-    hours_per_month: float  # wall-clock hours each instance runs
-    paid_hours: float  # hours each instance is paid for (spot overhead on an always-on fleet included)
+    fits: np.ndarray  # the replica fits (on one instance, or spans whole nodes where allowed)
+    instances: np.ndarray
+    hours: np.ndarray  # wall-clock hours each instance runs
+    paid: np.ndarray  # hours each instance is paid for (spot overhead on an always-on fleet included)
 
 
-def _shape(job: Job, gpus: int, memory_gib: float, speed: float | None, pricing: Pricing, spot: bool) -> _Shape | None:
-    usable = memory_gib * pricing.usable_memory_fraction
-    if usable <= 0:
-        return None
-    nodes = max(math.ceil(job.need_gib / usable - 1e-9), math.ceil(job.min_gpus / gpus), 1)
-    if nodes > 1 and (not job.may_span_instances or gpus < MIN_GPUS_TO_SPAN):
-        return None
-    if nodes > MAX_NODES_PER_REPLICA:
-        return None
-    demand: Demand = job.workload.demand
-    overhead = 1 + pricing.spot_interruption_overhead if spot else 1.0
-    if demand.gpu_hours_per_month is not None:
-        if speed is None:
-            return None  # GPU-hours cannot be converted to this accelerator
-        run_hours = demand.gpu_hours_per_month / speed * overhead / (nodes * gpus)
-        window = job.workload.deadline_hours or HOURS_PER_MONTH
-        replicas = max(1, math.ceil(run_hours / window - 1e-9))
-        return _Shape(replicas * nodes, run_hours / replicas, run_hours / replicas)
-    # A fleet of replicas: preemptions do not lengthen the month, they cost replacement capacity.
-    replicas = demand.replicas or 1
-    hours = (demand.hours_per_day or ALWAYS_ON_HOURS_PER_DAY) * HOURS_PER_MONTH / 24
-    return _Shape(replicas * nodes, hours, hours * overhead)
+def _shapes(job: Job, gpus: np.ndarray, memory: np.ndarray, speed: np.ndarray, pricing: Pricing, spot: bool) -> _Shapes:
+    """Instances and hours for shapes of `gpus` GPUs and `memory` GiB each (NaN: unknown, never fits)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usable = memory * pricing.usable_memory_fraction
+        nodes = np.maximum(np.ceil(job.need_gib / usable - 1e-9), np.ceil(job.min_gpus / gpus - 1e-9))
+        nodes = np.maximum(nodes, 1)
+        fits = nodes == 1
+        if job.may_span_instances:
+            fits |= (gpus >= MIN_GPUS_TO_SPAN) & (nodes <= MAX_NODES_PER_REPLICA)
+        demand: Demand = job.workload.demand
+        overhead = 1 + pricing.spot_interruption_overhead if spot else 1.0
+        if demand.gpu_hours_per_month is not None:
+            fits &= ~np.isnan(speed)  # GPU-hours cannot be converted to an accelerator without a speed
+            run_hours = demand.gpu_hours_per_month / speed * overhead / (nodes * gpus)
+            window = job.workload.deadline_hours or HOURS_PER_MONTH
+            replicas = np.maximum(1, np.ceil(run_hours / window - 1e-9))
+            return _Shapes(fits, replicas * nodes, run_hours / replicas, run_hours / replicas)
+        # A fleet of replicas: preemptions do not lengthen the month, they cost replacement capacity.
+        hours = np.full(gpus.shape, (demand.hours_per_day or ALWAYS_ON_HOURS_PER_DAY) * HOURS_PER_MONTH / 24)
+        return _Shapes(fits, (demand.replicas or 1) * nodes, hours, hours * overhead)
 
 
 @dataclass(frozen=True)
@@ -177,6 +213,10 @@ class OfferTable:
     def providers(self) -> np.ndarray:
         return np.array([o.provider.value for o in self.offers], dtype=object)
 
+    def per_provider(self, value: Callable[[Provider], float]) -> np.ndarray:
+        """`value(provider)` for each offer's provider (offers are AWS or GCP)."""
+        return np.where(self.providers == Provider.GCP.value, value(Provider.GCP), value(Provider.AWS))
+
     @cached_property
     def _masks(self) -> dict[tuple[str, ...], np.ndarray]:
         return {}
@@ -186,14 +226,7 @@ class OfferTable:
         key = ("quota", quota.provider.value, quota.region, quota.accelerator)
         mask = self._masks.get(key)
         if mask is None:
-            mask = np.array(
-                [
-                    o.provider is quota.provider
-                    and fnmatchcase(o.region, quota.region)
-                    and fnmatchcase(o.accelerator or "", quota.accelerator)
-                    for o in self.offers
-                ]
-            )
+            mask = np.array([quota_covers(quota, o.provider, o.region, o.accelerator or "") for o in self.offers])
             self._masks[key] = mask
         return mask
 
@@ -258,9 +291,8 @@ def job_options(
     option counts against) the cheapest, or with a budget the cost/objective frontier; options that
     count against a quota are all kept for `solve.prune`."""
     workload = job.workload
+    pricing = space.pricing
     rejected = Rejections()
-    preferred = set(workload.prefer)
-    margin = space.pricing.preference_margin
     on_prem = _on_prem_options(index, job, space, rejected)
     table = space.table
     a = table.arrays
@@ -284,61 +316,34 @@ def job_options(
         mask = drop(mask, ~a["excluded"], "previous generation")
 
     gpus, memory = a["gpus"], a["memory"]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        usable = memory * space.pricing.usable_memory_fraction
-        nodes = np.maximum(np.ceil(job.need_gib / usable - 1e-9), np.ceil(job.min_gpus / gpus - 1e-9))
-        nodes = np.maximum(nodes, 1)
-    fits = nodes == 1
-    if job.may_span_instances:
-        fits |= (gpus >= MIN_GPUS_TO_SPAN) & (nodes <= MAX_NODES_PER_REPLICA)
-    demand = workload.demand
-    if demand.gpu_hours_per_month is not None:
-        fits &= ~np.isnan(a["speed"])
-
     columns: list[tuple[Capacity, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for capacity in _CAPACITY_CODES:
         if capacity is Capacity.SPOT and not job.spot_allowed:
             continue
-        discount = space.pricing.committed_discount.get
         if capacity is Capacity.ON_DEMAND:
             price = a["on_demand"]
         elif capacity is Capacity.SPOT:
             price = a["spot"]
-        else:
-            rates = [discount(Provider(p)) for p in ("aws", "gcp")]
-            factor = np.array([np.nan if rate is None else 1 - rate for rate in rates])
-            provider_code = (table.providers == "gcp").astype(np.int64)
-            has_discount = np.array([discount(Provider(p)) is not None for p in table.providers])
-            price = np.where(has_discount, a["on_demand"] * factor[provider_code], np.nan)
+        else:  # no discount configured for a provider: no commitment there (NaN)
+            price = a["on_demand"] * table.per_provider(lambda p: _committed_factor(pricing, p))
         priced = drop(mask, ~np.isnan(price), f"no {capacity.value} price")
-        valid = drop(priced, fits, "memory")
-        overhead = 1 + space.pricing.spot_interruption_overhead if capacity is Capacity.SPOT else 1.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if demand.gpu_hours_per_month is not None:
-                run_hours = demand.gpu_hours_per_month / a["speed"] * overhead / (nodes * gpus)
-                window = workload.deadline_hours or HOURS_PER_MONTH
-                replicas = np.maximum(1, np.ceil(run_hours / window - 1e-9))
-                instances, hours = replicas * nodes, run_hours / replicas
-                paid = hours
-            else:
-                instances = (demand.replicas or 1) * nodes
-                hours = np.full(n, (demand.hours_per_day or ALWAYS_ON_HOURS_PER_DAY) * HOURS_PER_MONTH / 24)
-                paid = hours * overhead
-            if capacity is Capacity.COMMITTED:
-                paid = np.full(n, float(HOURS_PER_MONTH))  # a commitment bills every hour of the month
-            cost = instances * paid * price
+        shape = _shapes(job, gpus, memory, a["speed"], pricing, capacity is Capacity.SPOT)
+        valid = drop(priced, shape.fits, "memory")
+        # A commitment bills every hour of the month.
+        paid = np.full(n, float(HOURS_PER_MONTH)) if capacity is Capacity.COMMITTED else shape.paid
+        with np.errstate(invalid="ignore"):
+            cost = shape.instances * paid * price
         if workload.budget_usd is not None:
             over = valid & (cost > workload.budget_usd)
             if over.any():
-                cheapest = float(cost[over].min())
-                best = rejected.cheapest_over_budget
-                rejected.cheapest_over_budget = cheapest if best is None else min(best, cheapest)
-            valid = drop(valid, ~(cost > workload.budget_usd), "budget")
-        columns.append((capacity, valid, cost, instances, hours))
+                rejected.over_budget(float(cost[over].min()), int(np.count_nonzero(over)))
+                valid = valid & ~over
+        columns.append((capacity, valid, cost, shape.instances, shape.hours))
+
+    objective_factor = table.per_provider(lambda p: preference_factor(workload, p, pricing.preference_margin))
 
     def build(capacity: Capacity, i: int, cost: np.ndarray, instances: np.ndarray, hours: np.ndarray) -> Option:
         offer = table.offers[i]
-        value = float(cost[i])
         return Option(
             job=index,
             provider=offer.provider,
@@ -349,8 +354,8 @@ def job_options(
             gpu_memory_gib_per_instance=float(memory[i]),
             instances=int(instances[i]),
             hours_per_month=float(hours[i]),
-            monthly_cost_usd=value,
-            objective_usd=value * (1 + margin) if preferred and offer.provider not in preferred else value,
+            monthly_cost_usd=float(cost[i]),
+            objective_usd=float(cost[i] * objective_factor[i]),
             instance_type=offer.instance_type,
         )
 
@@ -358,8 +363,6 @@ def job_options(
     cloud: list[Option] = []
     cheapest_cloud: list[Option] = []
     cheapest_on_demand: float | None = None
-    penalty = np.array([(1 + margin) if preferred and Provider(p) not in preferred else 1.0 for p in ("aws", "gcp")])
-    objective_factor = penalty[(table.providers == "gcp").astype(np.int64)]
     for capacity, valid, cost, instances, hours in columns:
         chosen = np.flatnonzero(valid)
         if chosen.size == 0:
@@ -388,7 +391,7 @@ def job_options(
             cloud.append(build(capacity, int(free[0]), cost, instances, hours))
         # Options that count against a quota: solve.prune keeps the non-dominated ones.
         cloud.extend(build(capacity, int(i), cost, instances, hours) for i in order[signature != 0])
-    from_all = sorted([*on_prem, *cheapest_cloud], key=_order)[:4]
+    from_all = sorted([*on_prem, *cheapest_cloud], key=option_order)[:4]
     return JobOptions(
         candidates=[*on_prem, *cloud],
         cheapest=from_all,
@@ -400,14 +403,10 @@ def job_options(
     )
 
 
-def _order(option: Option) -> tuple[object, ...]:
-    return (round(option.objective_usd, 6), round(option.monthly_cost_usd, 6), option.location, option.capacity.value)
-
-
 def _on_prem_options(index: int, job: Job, space: OptionSpace, rejected: Rejections) -> list[Option]:
     workload = job.workload
-    preferred = set(workload.prefer)
-    margin = space.pricing.preference_margin
+    pricing = space.pricing
+    factor = preference_factor(workload, Provider.ONPREM, pricing.preference_margin)
     found: list[Option] = []
     for site in space.sites:
         if Provider.ONPREM in workload.forbid:
@@ -426,20 +425,23 @@ def _on_prem_options(index: int, job: Job, space: OptionSpace, rejected: Rejecti
             if not workload.accelerators and pool.accelerator in space.excluded_accelerators:
                 rejected.counts["previous generation"] += 1
                 continue
-            usable = pool.memory_gib * space.pricing.usable_memory_fraction
-            gpus = max(math.ceil(job.need_gib / usable - 1e-9), job.min_gpus, 1)
+            # A replica takes as many of the pool's GPUs as its memory needs: one shape that fits.
+            gpus = max(math.ceil(job.need_gib / (pool.memory_gib * pricing.usable_memory_fraction) - 1e-9),
+                       job.min_gpus, 1)  # fmt: skip
             if gpus > pool.gpus_per_host and not job.may_span_instances:
                 rejected.counts["memory"] += 1
                 continue
-            shape = _shape(job, gpus, gpus * pool.memory_gib, space.speeds.get(pool.accelerator), space.pricing, False)
-            if shape is None or shape.instances * gpus > pool.count:
-                rejected.counts["memory" if shape is None else "capacity"] += 1
+            speed = space.speeds.get(pool.accelerator, np.nan)
+            shape = _shapes(
+                job, np.array([gpus]), np.array([gpus * pool.memory_gib]), np.array([speed]), pricing, False
+            )
+            instances, hours = int(shape.instances[0]), float(shape.hours[0])
+            if not shape.fits[0] or instances * gpus > pool.count:
+                rejected.counts["memory" if not shape.fits[0] else "capacity"] += 1
                 continue
-            cost = shape.instances * gpus * shape.hours_per_month * pool.cost_per_gpu_hour
+            cost = instances * gpus * hours * pool.cost_per_gpu_hour
             if workload.budget_usd is not None and cost > workload.budget_usd:
-                best = rejected.cheapest_over_budget
-                rejected.cheapest_over_budget = cost if best is None else min(best, cost)
-                rejected.counts["budget"] += 1
+                rejected.over_budget(cost)
                 continue
             found.append(
                 Option(
@@ -450,10 +452,10 @@ def _on_prem_options(index: int, job: Job, space: OptionSpace, rejected: Rejecti
                     accelerator=pool.accelerator,
                     gpus_per_instance=gpus,
                     gpu_memory_gib_per_instance=gpus * pool.memory_gib,
-                    instances=shape.instances,
-                    hours_per_month=shape.hours_per_month,
+                    instances=instances,
+                    hours_per_month=hours,
                     monthly_cost_usd=cost,
-                    objective_usd=cost * (1 + margin) if preferred and Provider.ONPREM not in preferred else cost,
+                    objective_usd=cost * factor,
                     site=site.name,
                     pool=pool_index,
                 )

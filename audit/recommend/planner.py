@@ -17,9 +17,9 @@ from ..config import Settings
 from ..errors import InfeasibleError, InputError
 from ..models import Baselines, Capacity, Layout, LayoutTotals, Placement, Provider
 from .inputs import Pricing, Quota, Site, Workload
-from .options import Job, Option, OptionSpace, Rejections, job_options
+from .options import Job, Option, OptionSpace, Rejections, job_options, option_order
 from .sizing import estimate_memory
-from .solve import Problem, greedy, option_order, prune, solve
+from .solve import Problem, greedy, prune, solve
 from .speed import speed_table
 
 SPOT_ALTERNATIVE_PRICE_RATIO = 1.25  # other spot types within 25% of the chosen price diversify the fleet
@@ -36,7 +36,7 @@ class Request:
     budget_usd: float | None = None
 
 
-def job_from_workload(workload: Workload, settings: Settings, pricing: Pricing) -> Job:
+def job_from_workload(workload: Workload, settings: Settings) -> Job:
     """The workload's need per replica: its model's estimated memory (docs/sizing.md) or its explicit GPUs."""
     locations = tuple(settings.residency.classes[workload.data_classification])
     if workload.model is not None:
@@ -94,7 +94,8 @@ def plan_layout(
             on_demand_baseline += found.cheapest_on_demand_usd
         else:  # restricted to on-prem: counted at its cheapest on-prem option
             on_prem_only += 1
-            on_demand_baseline += found.cheapest_on_prem_usd or found.cheapest[0].monthly_cost_usd
+            on_prem = found.cheapest_on_prem_usd
+            on_demand_baseline += found.cheapest[0].monthly_cost_usd if on_prem is None else on_prem
         options.append(prune(found.candidates, request.quotas, budget))
         shortlists.append(found.cheapest)
     if problems:

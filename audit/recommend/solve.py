@@ -22,14 +22,14 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from functools import cached_property
 
 import highspy
 import numpy as np
 
 from ..models import HOURS_PER_MONTH, SolverInfo
 from .inputs import Quota, Site
-from .options import Job, Option
+from .options import Job, Option, option_order, quota_covers
 
 MIP_REL_GAP = 1e-3  # stop once the incumbent is proven within 0.1% of the optimum (issue target: 0.5%)
 TIME_LIMIT_S = 60.0
@@ -52,6 +52,17 @@ class Problem:
     quotas: Sequence[Quota]
     budget_usd: float | None
 
+    @cached_property
+    def flat(self) -> list[Option]:
+        """Every option, in column order."""
+        return [o for options in self.options for o in options]
+
+    @cached_property
+    def rows(self) -> list[tuple[SharedConstraint, list[tuple[int, float]]]]:
+        """The shared constraints with their (column, coefficient) entries (built once: the greedy
+        baseline, the solve and the infeasibility explanation all read them)."""
+        return _rows(self, self.flat)
+
 
 @dataclass(frozen=True)
 class Solution:
@@ -61,11 +72,8 @@ class Solution:
 
 
 def quota_matches(quota: Quota, option: Option) -> bool:
-    return (
-        option.provider is quota.provider
-        and fnmatchcase(option.region, quota.region)
-        and fnmatchcase(option.accelerator, quota.accelerator)
-        and (quota.capacity is None or quota.capacity is option.capacity)
+    return quota_covers(quota, option.provider, option.region, option.accelerator) and (
+        quota.capacity is None or quota.capacity is option.capacity
     )
 
 
@@ -73,20 +81,6 @@ def _signature(option: Option, quotas: Sequence[Quota]) -> tuple[object, ...]:
     if option.site is not None:
         return ("pool", option.site, option.pool)
     return tuple(i for i, quota in enumerate(quotas) if quota_matches(quota, option))
-
-
-def option_order(option: Option) -> tuple[object, ...]:
-    """Deterministic order: cheapest first, then by where and what."""
-    return (
-        round(option.objective_usd, 6),
-        round(option.monthly_cost_usd, 6),
-        option.concurrent_gpus,
-        option.provider.value,
-        option.region,
-        option.site or "",
-        option.instance_type or option.accelerator,
-        option.capacity.value,
-    )
 
 
 def prune(options: Sequence[Option], quotas: Sequence[Quota], budget: bool) -> list[Option]:
@@ -226,8 +220,7 @@ def _model(
 def solve(problem: Problem, *, start: Sequence[Option] | None = None, time_limit_s: float = TIME_LIMIT_S) -> Solution:
     """The cheapest choice per job under the shared constraints; every job must have an option.
     `start` (e.g. the greedy layout) is given to HiGHS as a first incumbent: the result is never worse."""
-    flat = [o for options in problem.options for o in options]
-    rows = _rows(problem, flat)
+    flat, rows = problem.flat, problem.rows
     started = time.perf_counter()
     highs = _new_highs(time_limit_s)
     highs.passModel(_model(problem, flat, rows, elastic=False))
@@ -240,7 +233,7 @@ def solve(problem: Problem, *, start: Sequence[Option] | None = None, time_limit
     status = highs.getModelStatus()
     seconds = time.perf_counter() - started
     if status == highspy.HighsModelStatus.kInfeasible:
-        return Solution(None, None, _violations(problem, flat, rows, time_limit_s))
+        return Solution(None, None, _violations(problem, time_limit_s))
     info = highs.getInfo()
     values = highs.getSolution().col_value
     if (
@@ -269,14 +262,10 @@ def solve(problem: Problem, *, start: Sequence[Option] | None = None, time_limit
     return Solution([c for c in chosen if c is not None], solver, [])
 
 
-def _violations(
-    problem: Problem,
-    flat: Sequence[Option],
-    rows: Sequence[tuple[SharedConstraint, list[tuple[int, float]]]],
-    time_limit_s: float,
-) -> list[tuple[SharedConstraint, float, list[str]]]:
+def _violations(problem: Problem, time_limit_s: float) -> list[tuple[SharedConstraint, float, list[str]]]:
     """Which shared constraints must give: the elastic model minimises the (relative) excess over
     each limit; the rows left with an excess, and the jobs placed on them, explain the infeasibility."""
+    flat, rows = problem.flat, problem.rows
     highs = _new_highs(time_limit_s)
     highs.passModel(_model(problem, flat, rows, elastic=True))
     highs.run()
@@ -297,8 +286,7 @@ def greedy(problem: Problem) -> tuple[list[Option] | None, int]:
     """The usual manual approach: workloads that can only run on-prem first, then the largest, each
     taking its cheapest option that still fits the shared capacity left (pools, quotas, budget).
     Returns the picks (None when it paints itself into a corner) and how many it left without room."""
-    flat = [o for options in problem.options for o in options]
-    rows = _rows(problem, flat)
+    flat, rows = problem.flat, problem.rows
     column = {id(o): c for c, o in enumerate(flat)}
     usage: dict[int, list[tuple[int, float]]] = {}
     for r, (_, entries) in enumerate(rows):

@@ -45,7 +45,7 @@ def site(name: str = "fra1", region: str = "eu-frankfurt", gpus: int = 2, cost: 
 
 
 def plan(catalog: Catalog, workloads: list[Workload], pricing: Pricing = NO_COMMIT, **request: Any) -> Layout:
-    jobs = [job_from_workload(w, SETTINGS, pricing) for w in workloads]
+    jobs = [job_from_workload(w, SETTINGS) for w in workloads]
     return plan_layout(jobs, Request(pricing=pricing, **request), catalog, SETTINGS, now=NOW)
 
 
@@ -83,7 +83,7 @@ def test_commitment_wins_for_always_on_when_discounted(catalog: Catalog) -> None
 def test_a_zero_discount_commitment_is_priced_at_on_demand(catalog: Catalog) -> None:
     pricing = Pricing(committed_discount={Provider.AWS: 0.0})
     space = OptionSpace(catalog, (), pricing, speed_table(), frozenset())
-    found = job_options(0, job_from_workload(workload("chat"), SETTINGS, pricing), space, exhaustive=True)
+    found = job_options(0, job_from_workload(workload("chat"), SETTINGS), space, exhaustive=True)
     committed = [o for o in found.every or [] if o.capacity is Capacity.COMMITTED and o.instance_type == "g.small"]
     assert [(o.region, o.monthly_cost_usd) for o in committed] == [("eu-west-1", 730 * 1.2), ("us-east-1", 730.0)]
 
@@ -314,7 +314,7 @@ def _random_instance(rng: random.Random) -> tuple[list[Workload], Request]:
 def test_pruned_model_matches_brute_force(catalog: Catalog, seed: int) -> None:
     """The optimum over the non-dominated options equals the best feasible combination of all options."""
     workloads, request = _random_instance(random.Random(seed))
-    jobs = [job_from_workload(w, SETTINGS, request.pricing) for w in workloads]
+    jobs = [job_from_workload(w, SETTINGS) for w in workloads]
     space = OptionSpace(catalog, request.sites, request.pricing, speed_table(), frozenset({"V100"}))
     budget = request.budget_usd is not None
     found = [
@@ -357,7 +357,7 @@ def test_pruned_model_matches_brute_force(catalog: Catalog, seed: int) -> None:
 
 def test_layout_is_deterministic(catalog: Catalog) -> None:
     workloads, request = _random_instance(random.Random(3))
-    jobs = [job_from_workload(w, SETTINGS, request.pricing) for w in workloads]
+    jobs = [job_from_workload(w, SETTINGS) for w in workloads]
     first = plan_layout(jobs, request, catalog, SETTINGS, now=NOW)
     second = plan_layout(jobs, request, catalog, SETTINGS, now=NOW)
     strip = {"solver": {"solve_seconds"}}
